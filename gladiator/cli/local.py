@@ -1,0 +1,68 @@
+"""`gladiator local up | down | status`: the local emulation's services and resources."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gladiator.cli import cli
+from gladiator.config import load_settings
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  {message}", err=True)
+
+
+@cli.group("local")
+def local() -> None:
+    """Start, stop and inspect the local stack: moto_server (all AWS APIs), a Kafka broker
+    (KRaft), MariaDB (the OLTP source) and PostgreSQL (the Redshift stand-in).
+
+    State lives in .gladiator/stack (or $GLADIATOR_HOME/stack).
+    """
+
+
+@local.command("up")
+def up() -> None:
+    """Start every service (idempotent) and provision buckets, tables, queues and rules."""
+    from local_emulation import stack
+
+    settings = load_settings("local")
+    click.echo("starting the local stack", err=True)
+    stack.up(settings, progress=_progress)
+    click.echo("local stack is up; `gladiator local status` shows the endpoints", err=True)
+
+
+@local.command("down")
+def down() -> None:
+    """Stop the services this project started (tracked by PID files). Data is kept."""
+    from local_emulation import stack
+
+    stopped = stack.down(load_settings("local"), progress=_progress)
+    click.echo(f"stopped {len(stopped)} service(s)", err=True)
+
+
+@local.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def status(as_json: bool) -> None:
+    """Show endpoints, resource names and whether each service is healthy.
+
+    Exits 1 if any service is not healthy.
+    """
+    from local_emulation import stack
+
+    info = stack.status(load_settings("local"))
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        for name, ok in info["services"].items():
+            click.echo(f"{name:10} {'healthy' if ok else 'DOWN'}")
+        click.echo(f"aws endpoint  {info['aws_endpoint']}")
+        click.echo(f"kafka         {info['kafka_bootstrap']}")
+        click.echo(f"mysql         {info['mysql_url']}")
+        click.echo(f"warehouse     {info['warehouse_url']}")
+        click.echo(f"buckets       {', '.join(info['buckets'].values())}")
+        click.echo(f"tables        {', '.join(info['tables'].values())}")
+    if not all(info["services"].values()):
+        raise SystemExit(1)

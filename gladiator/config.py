@@ -1,0 +1,154 @@
+"""Configuration: one `Settings` object, chosen by profile.
+
+Profiles:
+- ``local`` (default): every AWS API on the local emulator, Kafka/MariaDB/PostgreSQL on loopback.
+- ``aws``: the real services; names and endpoints come from the environment that CDK sets on the
+  Lambda and the Glue job arguments.
+
+Precedence: explicit keyword argument > environment variable > profile default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from gladiator import constants as env
+from gladiator import resources
+from gladiator.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalPorts:
+    """Loopback ports of the local stack. Non-default ports, so a system MySQL/PostgreSQL/Kafka
+    on the same laptop does not collide; ``GLADIATOR_PORT_OFFSET`` shifts them all."""
+
+    moto: int = 5000
+    kafka: int = 19092
+    kafka_controller: int = 19093
+    mariadb: int = 13306
+    postgres: int = 15432
+
+    def shifted(self, offset: int) -> LocalPorts:
+        return LocalPorts(**{k: v + offset for k, v in self.__dict__.items()})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    profile: str
+    region: str
+    aws_endpoint: str | None  # None on AWS: boto3 uses the real endpoints
+    naming: resources.Naming
+    kafka_bootstrap: str
+    mysql_url: str  # mysql://user:password@host:port/database
+    warehouse_url: str  # postgresql://... locally; redshift-data://workgroup/database on AWS
+    home: Path = field(default_factory=lambda: REPO_ROOT / ".gladiator")
+    ports: LocalPorts = field(default_factory=LocalPorts)
+
+    # Physical resource names ------------------------------------------------------------
+    @property
+    def landing_bucket(self) -> str:
+        return os.environ.get(env.LANDING_BUCKET) or self.naming.physical(resources.LANDING.logical)
+
+    @property
+    def lake_bucket(self) -> str:
+        return os.environ.get(env.LAKE_BUCKET) or self.naming.physical(resources.LAKE.logical)
+
+    @property
+    def quarantine_bucket(self) -> str:
+        return os.environ.get(env.QUARANTINE_BUCKET) or self.naming.physical(resources.QUARANTINE.logical)
+
+    @property
+    def assets_bucket(self) -> str:
+        return self.naming.physical(resources.ASSETS.logical)
+
+    def table_name(self, spec: resources.TableSpec) -> str:
+        override = {
+            resources.LEDGER.logical: env.LEDGER_TABLE,
+            resources.JOB_STATE.logical: env.JOB_STATE_TABLE,
+            resources.IDEMPOTENCY.logical: env.IDEMPOTENCY_TABLE,
+            resources.LIVE_KPIS.logical: env.LIVE_KPI_TABLE,
+        }.get(spec.logical)
+        return (override and os.environ.get(override)) or self.naming.physical(spec.logical)
+
+    def queue_name(self, logical: str) -> str:
+        return self.naming.physical(logical)
+
+    @property
+    def glue_database(self) -> str:
+        return os.environ.get(env.GLUE_DATABASE) or self.naming.glue_database()
+
+    def lake_uri(self, layer: str, name: str, *, scheme: str = "s3") -> str:
+        """Location of one lake table, e.g. ``s3://<lake>/silver/orders``."""
+        return f"{scheme}://{self.lake_bucket}/{layer}/{name}"
+
+    def boto3_kwargs(self) -> dict[str, str]:
+        """Arguments for ``boto3.client(...)``: region, plus the emulator endpoint locally."""
+        kwargs = {"region_name": self.region}
+        if self.aws_endpoint:
+            kwargs["endpoint_url"] = self.aws_endpoint
+        return kwargs
+
+
+def _port_offset() -> int:
+    raw = os.environ.get(env.PORT_OFFSET, "0")
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{env.PORT_OFFSET}={raw!r} is not an integer") from None
+
+
+def local_settings(**overrides: object) -> Settings:
+    ports = LocalPorts().shifted(_port_offset())
+    home = Path(os.environ.get(env.HOME) or REPO_ROOT / ".gladiator")
+    settings = Settings(
+        profile="local",
+        region=os.environ.get(env.AWS_REGION) or os.environ.get(env.AWS_DEFAULT_REGION) or DEFAULT_REGION,
+        aws_endpoint=os.environ.get(env.AWS_ENDPOINT_URL) or f"http://127.0.0.1:{ports.moto}",
+        naming=resources.Naming(prefix=os.environ.get(env.STACK_PREFIX, "gladiator-local")),
+        kafka_bootstrap=os.environ.get(env.KAFKA_BOOTSTRAP) or f"127.0.0.1:{ports.kafka}",
+        mysql_url=os.environ.get(env.MYSQL_URL)
+        or f"mysql://gladiator:gladiator@127.0.0.1:{ports.mariadb}/retail",
+        warehouse_url=os.environ.get(env.WAREHOUSE_URL)
+        or f"postgresql://gladiator:gladiator@127.0.0.1:{ports.postgres}/warehouse",
+        home=home,
+        ports=ports,
+    )
+    return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def aws_settings(**overrides: object) -> Settings:
+    region = os.environ.get(env.AWS_REGION) or os.environ.get(env.AWS_DEFAULT_REGION)
+    if not region:
+        raise ConfigurationError("profile 'aws' needs AWS_REGION (or AWS_DEFAULT_REGION) to be set")
+    settings = Settings(
+        profile="aws",
+        region=region,
+        aws_endpoint=os.environ.get(env.AWS_ENDPOINT_URL),
+        naming=resources.Naming(prefix=os.environ.get(env.STACK_PREFIX, "gladiator-dev")),
+        kafka_bootstrap=os.environ.get(env.KAFKA_BOOTSTRAP, ""),
+        mysql_url=os.environ.get(env.MYSQL_URL, ""),
+        warehouse_url=os.environ.get(env.WAREHOUSE_URL, ""),
+    )
+    return replace(settings, **overrides)  # type: ignore[arg-type]
+
+
+def load_settings(profile: str | None = None, **overrides: object) -> Settings:
+    """The settings of ``profile`` (default: ``$GLADIATOR_PROFILE`` or ``local``)."""
+    profile = profile or os.environ.get(env.PROFILE, "local")
+    if profile == "local":
+        return local_settings(**overrides)
+    if profile == "aws":
+        return aws_settings(**overrides)
+    raise ConfigurationError(f"unknown profile {profile!r}: use 'local' or 'aws'")
+
+
+def use_local_credentials() -> None:
+    """Give boto3, s3a and the AWS SDKs dummy credentials for the emulator, unless set."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault(env.AWS_DEFAULT_REGION, DEFAULT_REGION)

@@ -1,0 +1,27 @@
+"""Environment variable names, in one place.
+
+An explicit argument always beats the environment; the environment beats profile defaults.
+"""
+
+PROFILE = "GLADIATOR_PROFILE"  # "local" (default) or "aws"
+STACK_PREFIX = "GLADIATOR_PREFIX"  # physical-name prefix, e.g. "gladiator-dev"
+HOME = "GLADIATOR_HOME"  # local state folder (default: <repo>/.gladiator)
+PORT_OFFSET = "GLADIATOR_PORT_OFFSET"  # shifts every local service port (isolated stacks in tests)
+JAVA_HOME = "GLADIATOR_JAVA_HOME"  # a JDK 17 for Spark and Kafka (default: autodetected)
+JARS_DIR = "GLADIATOR_JARS_DIR"  # folder holding jars/spark and jars/kafka
+
+AWS_REGION = "AWS_REGION"
+AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+
+LANDING_BUCKET = "GLADIATOR_LANDING_BUCKET"
+LAKE_BUCKET = "GLADIATOR_LAKE_BUCKET"
+QUARANTINE_BUCKET = "GLADIATOR_QUARANTINE_BUCKET"
+LEDGER_TABLE = "GLADIATOR_LEDGER_TABLE"
+JOB_STATE_TABLE = "GLADIATOR_JOB_STATE_TABLE"
+IDEMPOTENCY_TABLE = "GLADIATOR_IDEMPOTENCY_TABLE"
+LIVE_KPI_TABLE = "GLADIATOR_LIVE_KPI_TABLE"
+GLUE_DATABASE = "GLADIATOR_GLUE_DATABASE"
+KAFKA_BOOTSTRAP = "GLADIATOR_KAFKA_BOOTSTRAP"
+MYSQL_URL = "GLADIATOR_MYSQL_URL"
+WAREHOUSE_URL = "GLADIATOR_WAREHOUSE_URL"

@@ -1,0 +1,114 @@
+"""The one place a SparkSession is built.
+
+On AWS Glue 5.1 the job gets the session Glue configured (``--datalake-formats delta`` and the
+job's ``--conf``); nothing here changes it. Locally the same job code gets a ``local[2]`` session
+with the jars fetched at install time, Delta Lake, and ``s3://``/``s3a://`` on the emulator.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from gladiator import jvm
+from gladiator.config import Settings, load_settings, use_local_credentials
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+DELTA_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+# Tuned for 2 cores (MACHINE-NOTES: 8 shuffle partitions with AQE is ~30% faster than defaults).
+LOCAL_CONF = {
+    "spark.sql.shuffle.partitions": "8",
+    "spark.default.parallelism": "4",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -Dio.netty.tryReflectionSetAccessible=true",
+    "spark.sql.parquet.compression.codec": "zstd",
+    "spark.databricks.delta.schema.autoMerge.enabled": "false",
+    "spark.databricks.delta.retentionDurationCheck.enabled": "true",
+}
+
+
+def running_on_glue() -> bool:
+    """True inside an AWS Glue job (the awsglue library is only present there)."""
+    return importlib.util.find_spec("awsglue") is not None
+
+
+def s3a_conf(endpoint: str | None, region: str) -> dict[str, str]:
+    """Hadoop S3A settings; ``s3://`` is served by S3A, as on Glue and EMR.
+
+    Credentials come from the environment (never from Spark config).
+    """
+    conf = {
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.EnvironmentVariableCredentialsProvider",
+        "spark.hadoop.fs.s3a.endpoint.region": region,
+        "spark.hadoop.fs.s3a.fast.upload": "true",
+        "spark.hadoop.fs.s3a.connection.maximum": "64",
+    }
+    if endpoint:
+        conf |= {
+            "spark.hadoop.fs.s3a.endpoint": endpoint,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https")).lower(),
+            # The emulator has no real multi-part copy semantics worth tuning; keep retries short
+            # so a stopped emulator fails fast instead of hanging for minutes.
+            "spark.hadoop.fs.s3a.attempts.maximum": "3",
+            "spark.hadoop.fs.s3a.retry.limit": "3",
+            "spark.hadoop.fs.s3a.connection.establish.timeout": "5000",
+        }
+    return conf
+
+
+def local_conf(settings: Settings, *, driver_memory: str = "2g") -> dict[str, str]:
+    """Every Spark setting of a local session (exposed for spark-submit and for tests)."""
+    conf = dict(LOCAL_CONF) | DELTA_CONF | s3a_conf(settings.aws_endpoint, settings.region)
+    conf["spark.jars"] = ",".join(str(p) for p in jvm.jars("spark"))
+    conf["spark.driver.memory"] = driver_memory
+    conf["spark.sql.warehouse.dir"] = str(settings.home / "spark-warehouse")
+    return conf
+
+
+def get_spark(
+    app_name: str,
+    *,
+    settings: Settings | None = None,
+    extra_conf: dict[str, str] | None = None,
+    master: str = "local[2]",
+    driver_memory: str | None = None,
+) -> SparkSession:
+    """Return the job's SparkSession: Glue's own on AWS, a ``local[2]`` Delta session locally.
+
+    Idempotent: a second call in the same process returns the running session.
+    """
+    from pyspark.sql import SparkSession
+
+    if running_on_glue():
+        return SparkSession.builder.appName(app_name).getOrCreate()
+
+    settings = settings or load_settings()
+    if settings.profile == "local":
+        use_local_credentials()
+    os.environ.update({k: v for k, v in jvm.java_env().items() if k in ("JAVA_HOME", "PATH")})
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    conf = local_conf(
+        settings, driver_memory=driver_memory or os.environ.get("GLADIATOR_DRIVER_MEMORY", "2g")
+    )
+    conf |= extra_conf or {}
+    builder = SparkSession.builder.appName(app_name).master(master)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The README's test command (via `make test`) and CI's: lint, then the whole suite against the
+# real local services. The stack is started here and stopped on exit, even on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv/bin
+
+echo "==> [test] ruff"
+$VENV/ruff check .
+
+echo "==> [test] starting the local stack"
+$VENV/gladiator local up
+trap '$VENV/gladiator local down || true' EXIT
+
+mkdir -p test-artifacts
+echo "==> [test] pytest (unit, integration and slow end-to-end tiers)"
+set +e
+$VENV/pytest -p no:cacheprovider --junitxml=test-artifacts/junit.xml "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "error: [test] pytest collected no tests" >&2
+fi
+exit "$rc"
