@@ -1,0 +1,1 @@
+"""Helpers shared by the Glue job entry scripts (argument parsing, job context)."""
