@@ -8,14 +8,12 @@ imports its heavy dependencies (Spark, boto3, Kafka) inside the command that nee
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 
 import click
 
 from gladiator.errors import GladiatorError
-
-# Modules that add commands to `cli`, in help order.
-COMMAND_MODULES = ("local",)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -28,6 +26,8 @@ def cli() -> None:
     """
 
 
+# Every module of this package adds its commands to `cli` when imported (click lists them sorted).
+COMMAND_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)))
 for _module in COMMAND_MODULES:
     importlib.import_module(f"gladiator.cli.{_module}")
 
