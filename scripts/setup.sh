@@ -85,4 +85,33 @@ for part in spark kafka-broker; do
   stamp "jars-$part" "$key"
 done
 
+# --- 5. LocalStack (optional second emulator for S3/SQS/EventBridge) ----------------------
+# localstack-core runs on the host only under Python 3.13, in its own venv (MACHINE-NOTES).
+# Optional: without a Python 3.13 the LocalStack integration tests skip with that reason.
+LS_PINS="localstack-core==2026.3.0 cbor2<6 pyopenssl==25.3.0 cryptography<47 service-identity"
+LS_PY=${GLADIATOR_LOCALSTACK_PYTHON:-}
+if [ -z "$LS_PY" ]; then
+  for cand in python3.13 "$HOME/.pyenv/versions/3.13.0/bin/python3.13"; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; assert sys.version_info[:2]==(3,13)' 2>/dev/null; then
+      LS_PY=$cand; break
+    fi
+  done
+fi
+LS_VENV=.gladiator/localstack-venv
+key=$(echo "$LS_PINS" | sha256sum | cut -c1-16)
+if [ -z "$LS_PY" ]; then
+  say "no Python 3.13: skipping the optional LocalStack venv"
+elif [ -x "$LS_VENV/bin/python" ] && fresh localstack "$key"; then
+  say "LocalStack venv up to date ($LS_VENV)"
+else
+  say "installing LocalStack into $LS_VENV with $LS_PY"
+  [ -x "$LS_VENV/bin/python" ] || "$LS_PY" -m venv "$LS_VENV"
+  # shellcheck disable=SC2086
+  if "$LS_VENV/bin/pip" install -q $LS_PINS; then
+    stamp localstack "$key"
+  else
+    say "warning: LocalStack install failed; its integration tests will skip and say so"
+  fi
+fi
+
 say "done"

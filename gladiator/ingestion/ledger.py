@@ -1,0 +1,309 @@
+"""The ingestion ledger: one DynamoDB item per object version, moved through the file state
+machine (``gladiator.ingestion.model``) by conditional writes only.
+
+Guarantees:
+- registering the same object version twice is a no-op (``attribute_not_exists`` on file_id);
+- a transition is applied only from an allowed source state; a request that the file has already
+  satisfied (same or later state on its branch) is a replay and returns False;
+- anything else raises ``IllegalTransition`` and changes nothing;
+- per object key, the S3 ``sequencer`` is kept as a watermark in the job-state table, so an older
+  event arriving late is recognised (``EventOrder.OLDER``) and never regresses anything.
+
+The batch API (``claim_batch``, ``files_in_batch``, ``mark_loaded``, ``get_batch``) is the contract
+with the landing_to_bronze job; its logic lives in ``gladiator.ingestion.batches``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from gladiator import resources
+from gladiator.errors import IllegalTransition
+from gladiator.ingestion import dynamo
+from gladiator.ingestion.events import ObjectEvent
+from gladiator.ingestion.model import (
+    ALLOWED_FROM,
+    RELEASE_FROM,
+    Batch,
+    LedgerEntry,
+    LedgerState,
+    is_replay,
+    iso,
+    utc_now,
+)
+
+BY_STATE_INDEX = resources.LEDGER.indexes[0].name
+BY_BATCH_INDEX = resources.LEDGER.indexes[1].name
+
+
+class EventOrder(StrEnum):
+    """Where an event stands among the events of its object key (by S3 sequencer)."""
+
+    NEWEST = "newest"  # the latest event seen for the key (or a replay of it)
+    OLDER = "older"  # a newer version of the key was seen first: this one is superseded
+    DUPLICATE = "duplicate"  # the newest version, but byte-identical (eTag) to the version before it
+    UNORDERED = "unordered"  # no sequencer in the event: ordering unknown
+
+
+@dataclass(frozen=True)
+class OrderDecision:
+    order: EventOrder
+    previous_file_id: str | None = None
+
+
+def _default_client(client: Any | None) -> Any:
+    if client is not None:
+        return client
+    import boto3
+
+    from gladiator.config import load_settings
+
+    return boto3.client("dynamodb", **load_settings().boto3_kwargs())
+
+
+def _default_job_state_table() -> str:
+    from gladiator.config import load_settings
+
+    return load_settings().table_name(resources.JOB_STATE)
+
+
+class Ledger:
+    """The file ledger (table ``resources.LEDGER``) and its batches (table ``resources.JOB_STATE``).
+
+    ``client`` is a low-level boto3 DynamoDB client (created from the settings when omitted).
+    """
+
+    def __init__(
+        self, table_name: str, client: Any | None = None, *, job_state_table: str | None = None
+    ) -> None:
+        self.table_name = table_name
+        self.client = _default_client(client)
+        self.job_state_table = job_state_table or _default_job_state_table()
+
+    # --- reads ---------------------------------------------------------------------------
+    def get(self, file_id: str) -> LedgerEntry | None:
+        """The entry of ``file_id`` (strongly consistent read), or None."""
+        item = self.client.get_item(
+            TableName=self.table_name, Key={"file_id": {"S": file_id}}, ConsistentRead=True
+        ).get("Item")
+        return LedgerEntry.from_item(dynamo.from_item(item)) if item else None
+
+    def get_many(self, file_ids: list[str]) -> list[LedgerEntry]:
+        """Entries of ``file_ids`` (BatchGetItem, consistent), in the order given; unknown ids omitted."""
+        found: dict[str, LedgerEntry] = {}
+        for start in range(0, len(file_ids), 100):
+            keys: list[dict[str, Any]] = [{"file_id": {"S": f}} for f in file_ids[start : start + 100]]
+            request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response["Responses"].get(self.table_name, []):
+                    entry = LedgerEntry.from_item(dynamo.from_item(item))
+                    found[entry.file_id] = entry
+                request = response.get("UnprocessedKeys") or {}
+        return [found[f] for f in file_ids if f in found]
+
+    def entries(self, state: LedgerState | str | None = None) -> Iterator[LedgerEntry]:
+        """Every entry, or those in ``state`` (GSI by_state, oldest state change first)."""
+        if state is None:
+            pages = self.client.get_paginator("scan").paginate(TableName=self.table_name)
+        else:
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table_name,
+                IndexName=BY_STATE_INDEX,
+                KeyConditionExpression="#s = :s",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":s": {"S": str(state)}},
+            )
+        for page in pages:
+            for item in page.get("Items", []):
+                yield LedgerEntry.from_item(dynamo.from_item(item))
+
+    # --- ordering per object key -----------------------------------------------------------
+    def order_event(self, event: ObjectEvent) -> OrderDecision:
+        """Record ``event`` in its key's sequencer watermark and say where it stands.
+
+        The watermark (job-state item ``object#<bucket>/<key>``) holds the newest sequencer seen,
+        its file_id and eTag, and the previous newest version; the update is conditional on the
+        sequencer growing, so concurrent events for one key serialise here. Idempotent: replaying
+        the newest event gives the same answer (the previous version is kept on the item).
+        """
+        if not event.sequencer:
+            return OrderDecision(EventOrder.UNORDERED)
+        key = {"pk": {"S": f"object#{event.bucket}/{event.key}"}, "sk": {"S": "head"}}
+        try:
+            old = self.client.update_item(
+                TableName=self.job_state_table,
+                Key=key,
+                UpdateExpression=(
+                    "SET sequencer = :seq, file_id = :fid, etag = :etag, "
+                    "prev_file_id = if_not_exists(file_id, :none), prev_etag = if_not_exists(etag, :none)"
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR sequencer < :seq",
+                ExpressionAttributeValues=dynamo.to_item(
+                    {":seq": event.sequencer, ":fid": event.file_id, ":etag": event.etag or "", ":none": ""}
+                ),
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
+            head = dynamo.from_item(old) if old else {}
+            previous = {"prev_file_id": head.get("file_id", ""), "prev_etag": head.get("etag", "")}
+        except self.client.exceptions.ConditionalCheckFailedException:
+            item = self.client.get_item(TableName=self.job_state_table, Key=key, ConsistentRead=True)
+            previous = dynamo.from_item(item["Item"])
+            if previous["file_id"] != event.file_id or previous["sequencer"] != event.sequencer:
+                return OrderDecision(EventOrder.OLDER, previous["file_id"])
+        prev_fid, prev_etag = previous.get("prev_file_id") or None, previous.get("prev_etag") or None
+        if prev_fid and prev_fid != event.file_id and event.etag and prev_etag == event.etag:
+            return OrderDecision(EventOrder.DUPLICATE, prev_fid)
+        return OrderDecision(EventOrder.NEWEST, prev_fid)
+
+    # --- writes ----------------------------------------------------------------------------
+    def register(
+        self, event: ObjectEvent, *, entity: str | None, fmt: str | None
+    ) -> tuple[LedgerEntry, bool]:
+        """Create the RECEIVED entry of ``event``'s object version; (entry, created).
+
+        A second registration (a replayed or duplicated event) changes nothing and returns the
+        stored entry with ``created=False``.
+        """
+        now = iso(utc_now())
+        values = {
+            "file_id": event.file_id,
+            "bucket": event.bucket,
+            "key": event.key,
+            "version_id": event.version_id,
+            "etag": event.etag,
+            "size": event.size,
+            "entity": entity,
+            "format": fmt,
+            "state": LedgerState.RECEIVED.value,
+            "sequencer": event.sequencer,
+            "event_time": event.event_time,
+            "received_at": now,
+            "state_changed_at": now,
+            "history": [{"state": LedgerState.RECEIVED.value, "at": now}],
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=dynamo.to_item(values),
+                ConditionExpression="attribute_not_exists(file_id)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            existing = self.get(event.file_id)
+            assert existing is not None  # the condition failed because it exists
+            return existing, False
+        return LedgerEntry.from_item(values), True
+
+    def transition(
+        self,
+        file_id: str,
+        target: LedgerState,
+        *,
+        reason: str | None = None,
+        reason_detail: str | None = None,
+        batch_id: str | None = None,
+        expected_batch_id: str | None = None,
+    ) -> bool:
+        """Move ``file_id`` to ``target``; True if applied, False if it was a replay.
+
+        Raises ``IllegalTransition`` (nothing written) when the file is unknown or in a state
+        ``target`` cannot be reached from. ``expected_batch_id`` additionally requires the file to
+        be claimed by that batch (LOADED, and releasing CLAIMED -> VALIDATED).
+        """
+        now = iso(utc_now())
+        release = target == LedgerState.VALIDATED and expected_batch_id is not None
+        sources = [RELEASE_FROM] if release else sorted(ALLOWED_FROM[target])
+        if not sources:
+            raise IllegalTransition(f"{file_id}: {target} can only be set by registering the file")
+        history: dict[str, Any] = {"state": target.value, "at": now}
+        sets = [
+            "#s = :to",
+            "state_changed_at = :now",
+            "history = list_append(if_not_exists(history, :empty), :h)",
+        ]
+        removes: list[str] = []
+        values: dict[str, Any] = {":to": target.value, ":now": now, ":empty": []}
+        for name, value in (("reason", reason), ("reason_detail", reason_detail), ("batch_id", batch_id)):
+            if value is not None:
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = value
+                history[name] = value
+        if release:
+            removes.append("batch_id")  # released by a failed batch: out of the by_batch index
+        values[":h"] = [history]
+        placeholders = []
+        for i, source in enumerate(sources):
+            values[f":f{i}"] = source.value
+            placeholders.append(f":f{i}")
+        condition = f"#s IN ({', '.join(placeholders)})"
+        if expected_batch_id:
+            condition += " AND batch_id = :expected_batch"
+            values[":expected_batch"] = expected_batch_id
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"file_id": {"S": file_id}},
+                UpdateExpression=update,
+                ConditionExpression=f"attribute_exists(file_id) AND {condition}",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues=dynamo.to_item(values),
+            )
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            current = self.get(file_id)
+            if current is None:
+                raise IllegalTransition(f"{file_id}: not in the ledger, cannot move it to {target}") from None
+            if release:
+                if current.state == LedgerState.VALIDATED:
+                    return False  # already released
+            elif is_replay(current.state, target) and (
+                expected_batch_id is None or current.batch_id == expected_batch_id
+            ):
+                return False
+            raise IllegalTransition(
+                f"{file_id}: cannot move from {current.state}"
+                f"{f' (batch {current.batch_id})' if current.batch_id else ''} to {target}"
+                f"{f' for batch {expected_batch_id}' if expected_batch_id else ''}"
+            ) from None
+
+    # --- batches (logic in gladiator.ingestion.batches) ------------------------------------
+    def claim_batch(
+        self,
+        max_files: int,
+        *,
+        min_files: int = 1,
+        max_age_s: float | None = None,
+        entity: str | None = None,
+    ) -> Batch | None:
+        """Claim up to ``max_files`` VALIDATED files (oldest first) into a new batch, or None.
+
+        A batch is formed when at least ``min_files`` are waiting, or when the oldest has waited
+        ``max_age_s`` seconds. Every claim is a conditional write, so concurrent claimers never
+        share a file; ``batch_seq`` comes from an atomic counter and only grows.
+        """
+        from gladiator.ingestion import batches
+
+        return batches.claim_batch(self, max_files, min_files=min_files, max_age_s=max_age_s, entity=entity)
+
+    def files_in_batch(self, batch_id: str) -> list[LedgerEntry]:
+        """The ledger entries claimed by ``batch_id`` (consistent reads)."""
+        from gladiator.ingestion import batches
+
+        return batches.files_in_batch(self, batch_id)
+
+    def mark_loaded(self, batch_id: str, file_ids: list[str] | None = None) -> int:
+        """Move the batch's files (default: all) CLAIMED -> LOADED; idempotent. Returns how many
+        moved now. Raises ``IllegalTransition`` (after applying the legal ones) if a file is not
+        claimed by this batch. The batch becomes LOADED when all its files are."""
+        from gladiator.ingestion import batches
+
+        return batches.mark_loaded(self, batch_id, file_ids)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        from gladiator.ingestion import batches
+
+        return batches.get_batch(self, batch_id)

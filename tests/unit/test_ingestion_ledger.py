@@ -1,0 +1,154 @@
+"""Ledger state machine and batch claims, on moto in-process (no services)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from gladiator import resources
+from gladiator.errors import IllegalTransition
+from gladiator.ingestion import batches
+from gladiator.ingestion.events import ObjectEvent, normalize_sequencer
+from gladiator.ingestion.ledger import EventOrder, Ledger
+from gladiator.ingestion.model import BatchState, LedgerState
+from local_emulation.provision import table_definition
+
+
+@pytest.fixture
+def ledger() -> Iterator[Ledger]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(**table_definition("t-ledger", resources.LEDGER))
+        client.create_table(**table_definition("t-jobs", resources.JOB_STATE))
+        yield Ledger("t-ledger", client, job_state_table="t-jobs")
+
+
+def event(key: str, version: str = "v1", *, seq: str = "0055AA", etag: str = "e1", **kw: Any) -> ObjectEvent:
+    return ObjectEvent(
+        bucket="landing",
+        key=key,
+        size=10,
+        etag=etag,
+        version_id=version,
+        sequencer=normalize_sequencer(seq),
+        **kw,
+    )
+
+
+def validated(ledger: Ledger, n: int, prefix: str = "orders/f") -> list[str]:
+    ids = []
+    for i in range(n):
+        e = event(f"{prefix}{i}.csv")
+        ledger.register(e, entity="orders", fmt="csv")
+        ledger.transition(e.file_id, LedgerState.VALIDATED)
+        ids.append(e.file_id)
+    return ids
+
+
+def test_register_twice_is_a_noop(ledger: Ledger) -> None:
+    e = event("orders/a.csv")
+    first, created = ledger.register(e, entity="orders", fmt="csv")
+    again, created_again = ledger.register(e, entity="orders", fmt="csv")
+    assert (created, created_again) == (True, False)
+    assert again.file_id == first.file_id == "landing/orders/a.csv#v1"
+    assert again.state == LedgerState.RECEIVED
+
+
+def test_happy_path_and_replays(ledger: Ledger) -> None:
+    fid = validated(ledger, 1)[0]
+    assert ledger.transition(fid, LedgerState.VALIDATED) is False  # replay
+    batch = ledger.claim_batch(10)
+    assert batch is not None and batch.file_ids == (fid,)
+    assert ledger.transition(fid, LedgerState.VALIDATED) is False  # late validation replay: no regress
+    assert ledger.mark_loaded(batch.batch_id) == 1
+    assert ledger.mark_loaded(batch.batch_id) == 0  # replay
+    entry = ledger.get(fid)
+    assert entry is not None and entry.state == LedgerState.LOADED and entry.batch_id == batch.batch_id
+    assert [h["state"] for h in entry.history] == ["RECEIVED", "VALIDATED", "CLAIMED", "LOADED"]
+    assert ledger.get_batch(batch.batch_id).state == BatchState.LOADED  # type: ignore[union-attr]
+
+
+def test_illegal_transitions_raise_and_change_nothing(ledger: Ledger) -> None:
+    e = event("orders/q.csv")
+    ledger.register(e, entity="orders", fmt="csv")
+    ledger.transition(e.file_id, LedgerState.QUARANTINED, reason="wrong_header", reason_detail="x")
+    with pytest.raises(IllegalTransition):
+        ledger.transition(e.file_id, LedgerState.VALIDATED)
+    with pytest.raises(IllegalTransition):
+        ledger.transition(e.file_id, LedgerState.LOADED, expected_batch_id="nope")
+    with pytest.raises(IllegalTransition):
+        ledger.transition("landing/never#seen", LedgerState.VALIDATED)
+    entry = ledger.get(e.file_id)
+    assert entry is not None and entry.state == LedgerState.QUARANTINED and entry.reason == "wrong_header"
+
+
+def test_mark_loaded_rejects_files_of_another_batch(ledger: Ledger) -> None:
+    validated(ledger, 2)
+    first = ledger.claim_batch(1)
+    second = ledger.claim_batch(1)
+    assert first and second and first.batch_seq < second.batch_seq
+    with pytest.raises(IllegalTransition):
+        ledger.mark_loaded(first.batch_id, list(second.file_ids))
+    assert ledger.get(second.file_ids[0]).state == LedgerState.CLAIMED  # type: ignore[union-attr]
+
+
+def test_batch_policy_count_and_age(ledger: Ledger) -> None:
+    validated(ledger, 3)
+    assert ledger.claim_batch(10, min_files=5) is None  # not enough, no age limit
+    assert ledger.claim_batch(10, min_files=5, max_age_s=3600) is None  # not old enough
+    batch = ledger.claim_batch(10, min_files=5, max_age_s=0)  # old enough
+    assert batch is not None and batch.file_count == 3
+    assert ledger.claim_batch(10) is None  # nothing left
+
+
+def test_files_in_batch_and_release(ledger: Ledger) -> None:
+    ids = validated(ledger, 5)
+    batch = ledger.claim_batch(3)
+    assert batch is not None
+    assert sorted(e.file_id for e in ledger.files_in_batch(batch.batch_id)) == sorted(batch.file_ids)
+    assert batches.release_batch(ledger, batch.batch_id) == 3
+    assert ledger.get_batch(batch.batch_id).state == BatchState.FAILED  # type: ignore[union-attr]
+    again = ledger.claim_batch(10)
+    assert again is not None and sorted(again.file_ids) == sorted(ids)
+
+
+def test_concurrent_claimers_never_share_a_file(ledger: Ledger) -> None:
+    ids = validated(ledger, 40)
+    got: list[Any] = []
+    lock = threading.Lock()
+
+    def claimer() -> None:
+        while batch := ledger.claim_batch(7):
+            with lock:
+                got.append(batch)
+
+    threads = [threading.Thread(target=claimer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = [f for b in got for f in b.file_ids]
+    assert sorted(claimed) == sorted(ids)  # every file once, none twice
+    seqs = [b.batch_seq for b in got]
+    assert len(set(seqs)) == len(seqs)
+
+
+def test_sequencer_orders_events_of_one_key(ledger: Ledger) -> None:
+    old = event("orders/k.csv", "v1", seq="0055AA00", etag="e1")
+    new = event("orders/k.csv", "v2", seq="0055AA01", etag="e2")
+    assert ledger.order_event(new).order == EventOrder.NEWEST
+    assert ledger.order_event(old).order == EventOrder.OLDER  # arrived late
+    assert ledger.order_event(new).order == EventOrder.NEWEST  # replay of the newest
+    same = event("orders/k.csv", "v3", seq="0055AA02", etag="e2")
+    decision = ledger.order_event(same)
+    assert decision.order == EventOrder.DUPLICATE and decision.previous_file_id == new.file_id
+    assert ledger.order_event(same).order == EventOrder.DUPLICATE  # idempotent answer
+
+
+def test_sequencers_of_different_lengths_compare_after_padding() -> None:
+    assert normalize_sequencer("0055AA") > normalize_sequencer("0055A9FFFF")  # type: ignore[operator]
