@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transforms used by the Glue jobs and the stream."""
