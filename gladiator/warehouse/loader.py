@@ -1,0 +1,182 @@
+"""The warehouse loader interface and the gold -> warehouse load.
+
+One interface, two implementations: ``RedshiftLoader`` (AWS, Data API) and ``PostgresLoader``
+(local). ``load_gold`` is the same on both:
+
+1. read each gold table's current Delta version from its log;
+2. skip tables whose version the load ledger already records (reloading a version is a no-op);
+3. write one COPY manifest per pending table (the snapshot's Parquet files);
+4. load every pending table in ONE warehouse transaction (staging -> MERGE -> delete missing ->
+   marker row), so a failure anywhere leaves every target as it was;
+5. only then advance the ledger. If the process dies between 4 and 5, the warehouse's marker row
+   repairs the ledger on the next run instead of loading the version again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gladiator.config import Settings
+from gladiator.contracts import Contract
+from gladiator.warehouse.delta_log import DeltaLogReader, DeltaSnapshot
+from gladiator.warehouse.ledger import LoadLedger
+from gladiator.warehouse.manifest import build_manifest, manifest_uri, write_manifest
+
+DEFAULT_SCHEMA = "gold"
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """One table to load: its contract, the Delta snapshot, and the manifest written for it."""
+
+    contract: Contract
+    snapshot: DeltaSnapshot
+    manifest_uri: str
+
+
+class WarehouseLoader(Protocol):
+    """What both warehouses implement. ``load`` is all-or-nothing over ``plans``."""
+
+    dialect: str
+    schema: str
+
+    def prepare(self, contracts: Sequence[Contract]) -> None:
+        """Create the schema, the target tables and the marker table if missing (idempotent)."""
+
+    def loaded_versions(self) -> dict[str, int]:
+        """table -> Delta version, from the warehouse's own marker table."""
+
+    def load(self, plans: Sequence[TablePlan]) -> dict[str, int]:
+        """Load every plan in one transaction; returns table -> target row count after the load."""
+
+
+@dataclass
+class TableLoad:
+    table: str
+    delta_version: int
+    status: str  # "loaded" | "unchanged" | "repaired"
+    rows: int = 0
+    files: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class LoadSummary:
+    """What one ``load_gold`` run did (JSON-friendly through ``as_dict``)."""
+
+    schema: str
+    dialect: str
+    tables: list[TableLoad] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def loaded(self) -> list[str]:
+        return [t.table for t in self.tables if t.status == "loaded"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "dialect": self.dialect,
+            "seconds": round(self.seconds, 3),
+            "tables": [t.__dict__ for t in self.tables],
+        }
+
+
+def make_loader(settings: Settings, schema: str, *, s3: Any | None = None) -> WarehouseLoader:
+    """The loader for ``settings.warehouse_url``: postgresql://... or redshift-data://..."""
+    url = settings.warehouse_url
+    if url.startswith("redshift-data://"):
+        from gladiator.warehouse.redshift import RedshiftLoader
+
+        return RedshiftLoader.from_settings(settings, schema)
+    from gladiator.warehouse.postgres import PostgresLoader
+
+    return PostgresLoader(url, schema, s3=s3 or _s3(settings))
+
+
+def _s3(settings: Settings) -> Any:
+    import boto3
+
+    return boto3.client("s3", **settings.boto3_kwargs())
+
+
+def gold_contracts() -> dict[str, Contract]:
+    """The gold tables (gladiator/contracts/gold.py), by name."""
+    from gladiator.contracts import gold
+
+    return dict(gold.GOLD_TABLES)
+
+
+def load_gold(
+    settings: Settings,
+    *,
+    schema: str = DEFAULT_SCHEMA,
+    contracts: Sequence[Contract] | None = None,
+    loader: WarehouseLoader | None = None,
+    ledger: LoadLedger | None = None,
+    s3: Any | None = None,
+    table_uris: dict[str, str] | None = None,
+) -> LoadSummary:
+    """Load the current version of every gold table into the warehouse, exactly once per version.
+
+    ``contracts`` defaults to the gold contracts; ``table_uris`` overrides where a table's Delta
+    log lives (default ``settings.lake_uri("gold", name)``). Raises WarehouseUnavailable (ledger
+    untouched) or WarehouseLoadError (transaction rolled back, ledger untouched).
+    """
+    started = time.perf_counter()
+    s3 = s3 or _s3(settings)
+    contracts = list(contracts) if contracts is not None else list(gold_contracts().values())
+    loader = loader or make_loader(settings, schema, s3=s3)
+    ledger = ledger or LoadLedger.from_settings(settings)
+    reader = DeltaLogReader(s3)
+    summary = LoadSummary(schema=schema, dialect=loader.dialect)
+
+    loader.prepare(contracts)  # fails fast with WarehouseUnavailable before anything changes
+    in_warehouse = loader.loaded_versions()
+    plans: list[TablePlan] = []
+    for contract in contracts:
+        uri = (table_uris or {}).get(contract.name) or settings.lake_uri("gold", contract.name)
+        snapshot = reader.snapshot(uri)
+        record = ledger.get(contract.name, schema)
+        if record and record.delta_version >= snapshot.version:
+            summary.tables.append(
+                TableLoad(contract.name, record.delta_version, "unchanged", record.row_count)
+            )
+            continue
+        if in_warehouse.get(contract.name) == snapshot.version:
+            # Committed in the warehouse but the ledger write was lost: repair, do not reload.
+            ledger.record(
+                contract.name, schema, delta_version=snapshot.version, row_count=-1, manifest_uri=""
+            )
+            summary.tables.append(TableLoad(contract.name, snapshot.version, "repaired"))
+            continue
+        target = manifest_uri(settings.assets_bucket, schema, contract.name, snapshot.version)
+        write_manifest(s3, target, build_manifest(snapshot))
+        plans.append(TablePlan(contract, snapshot, target))
+
+    if plans:
+        rows = loader.load(plans)
+        for plan in plans:
+            name = plan.contract.name
+            ledger.record(
+                name,
+                schema,
+                delta_version=plan.snapshot.version,
+                row_count=rows[name],
+                manifest_uri=plan.manifest_uri,
+            )
+            summary.tables.append(
+                TableLoad(
+                    name,
+                    plan.snapshot.version,
+                    "loaded",
+                    rows[name],
+                    files=len(plan.snapshot.files),
+                    bytes=plan.snapshot.size_bytes,
+                )
+            )
+    summary.seconds = time.perf_counter() - started
+    return summary
