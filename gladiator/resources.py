@@ -11,7 +11,7 @@ by default) so several environments can share one account.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 AttributeType = Literal["S", "N", "B"]
 
@@ -179,6 +179,12 @@ LANDING_OBJECT_CREATED = EventRuleSpec(
     target_queue=LANDING_EVENTS.logical,
 )
 EVENT_RULES: tuple[EventRuleSpec, ...] = (LANDING_OBJECT_CREATED,)
+
+
+def object_created_pattern(bucket: str, detail_types: tuple[str, ...]) -> dict[str, Any]:
+    """The EventBridge pattern for S3 events of ``bucket`` (the CDK rule and the local
+    provisioner both use it)."""
+    return {"source": ["aws.s3"], "detail-type": list(detail_types), "detail": {"bucket": {"name": [bucket]}}}
 
 
 @dataclass(frozen=True)

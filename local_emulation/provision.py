@@ -15,6 +15,7 @@ import boto3
 
 from gladiator import resources
 from gladiator.config import Settings
+from gladiator.resources import object_created_pattern  # re-exported: the pattern is shared with CDK
 
 
 @dataclass
@@ -157,11 +158,6 @@ def _queue_exists(sqs: Any, name: str) -> bool:
     except sqs.exceptions.QueueDoesNotExist:
         return False
     return True
-
-
-def object_created_pattern(bucket: str, detail_types: tuple[str, ...]) -> dict[str, Any]:
-    """The EventBridge pattern for S3 events of ``bucket`` (shared with the CDK rule)."""
-    return {"source": ["aws.s3"], "detail-type": list(detail_types), "detail": {"bucket": {"name": [bucket]}}}
 
 
 def ensure_rule(events: Any, settings: Settings, spec: resources.EventRuleSpec, queue_arn: str) -> bool:

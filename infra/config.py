@@ -1,0 +1,120 @@
+"""Deployment configuration read from ``cdk.json`` context (``gladiator:*`` keys).
+
+Environments differ only by this configuration, passed from ``infra.app`` to the stacks; no
+construct asks "which environment am I in". The ``local`` profile (``-c gladiator:profile=local``)
+turns off what the moto emulator mishandles: tags on KMS keys (a 500 mid-change-set) and
+cross-stack exports (moto resolves neither outputs nor ``Fn::ImportValue``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from constructs import Construct
+
+from gladiator import resources
+
+PROFILES = ("aws", "local")
+
+
+@dataclass(frozen=True, kw_only=True)
+class InfraConfig:
+    """Everything the stacks need to know about the target environment."""
+
+    account: str
+    region: str
+    availability_zones: tuple[str, ...]
+    prefix: str
+    profile: str = "aws"
+    # Pass the KMS key between stacks as an object (CloudFormation export) or by alias (local).
+    cross_stack_references: bool = True
+    tag_kms_keys: bool = True
+    # pip-install the Lambda dependencies into the asset (needs PyPI, or a warm cache).
+    bundle_lambda_dependencies: bool = False
+    emr_serverless: bool = False
+    pipeline_schedule: str = "rate(1 hour)"
+    maintenance_schedule: str = "cron(0 3 * * ? *)"
+    alarm_email: str | None = None
+
+    @property
+    def naming(self) -> resources.Naming:
+        return resources.Naming(prefix=self.prefix)
+
+    def name(self, logical: str) -> str:
+        """Physical name of a regional resource (table, queue, rule, job...)."""
+        return self.naming.physical(logical)
+
+    def bucket_name(self, spec: resources.BucketSpec) -> str:
+        """Bucket names are global: ``<prefix>-<logical>-<account>-<region>``."""
+        return f"{self.naming.physical(spec.logical)}-{self.account}-{self.region}"
+
+    def job_name(self, job: str) -> str:
+        """Physical name of the Glue job ``glue_jobs/<job>.py``."""
+        return self.name(job.replace("_", "-"))
+
+    @property
+    def landing_function_name(self) -> str:
+        return self.name("on-landing-object")
+
+    @property
+    def state_machine_name(self) -> str:
+        return self.name("pipeline")
+
+    @property
+    def state_machine_arn(self) -> str:
+        return f"arn:aws:states:{self.region}:{self.account}:stateMachine:{self.state_machine_name}"
+
+    @property
+    def warehouse_name(self) -> str:
+        return self.name("warehouse")
+
+    warehouse_database: str = "gladiator"
+
+    @property
+    def glue_database(self) -> str:
+        return self.naming.glue_database()
+
+    @property
+    def key_alias(self) -> str:
+        return f"alias/{self.prefix}-data"
+
+    @property
+    def key_alias_arn(self) -> str:
+        return f"arn:aws:kms:{self.region}:{self.account}:{self.key_alias}"
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> InfraConfig:
+        """Read ``gladiator:*`` context keys; ``gladiator:profile`` picks the profile defaults."""
+
+        def ctx(key: str, default: Any = None) -> Any:
+            value = scope.node.try_get_context(f"gladiator:{key}")
+            return default if value is None else value
+
+        profile = str(ctx("profile", "aws"))
+        if profile not in PROFILES:
+            raise ValueError(f"gladiator:profile={profile!r}: use one of {PROFILES}")
+        local = profile == "local"
+        azs = ctx("availability_zones")
+        if isinstance(azs, str):  # -c on the command line gives a string
+            azs = [z.strip() for z in azs.split(",") if z.strip()]
+        return cls(
+            account=str(ctx("account")),
+            region=str(ctx("region")),
+            availability_zones=tuple(azs),
+            prefix=str(ctx("prefix")),
+            profile=profile,
+            cross_stack_references=not local,
+            tag_kms_keys=not local,
+            bundle_lambda_dependencies=_flag(ctx("bundle_lambda_dependencies", False)),
+            emr_serverless=_flag(ctx("emr_serverless", False)),
+            pipeline_schedule=str(ctx("pipeline_schedule", cls.pipeline_schedule)),
+            maintenance_schedule=str(ctx("maintenance_schedule", cls.maintenance_schedule)),
+            alarm_email=ctx("alarm_email"),
+        )
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)

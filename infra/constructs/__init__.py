@@ -1,0 +1,1 @@
+"""Small constructs, one per module, with keyword-only props and file-relative assets."""
