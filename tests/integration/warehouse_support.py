@@ -6,9 +6,6 @@ Built once per test process (memoised) because Spark and the gold build are the 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -17,51 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from gladiator.config import Settings
-from gladiator.contracts import CONTRACTS
-from gladiator.contracts.types import arrow_schema
+from gladiator.contracts import Contract
+from gladiator.contracts.gold import GOLD_TABLES
+from tests.tpch_truth import make_truth, truth_frame
 
 SCALE = 0.01
 _MEMO: dict[str, Any] = {}
 
 
-def make_truth(out: Path, scale: float = SCALE) -> Path:
-    """``out/truth/<entity>/part-00000.parquet`` (the generator's truth layout).
-
-    Uses ``gladiator generate`` when the generator is installed, else tpchgen-cli plus a fixed
-    ``updated_at`` (same schema: ``arrow_schema(contract)``).
-    """
-    try:
-        from gladiator.generate import generate  # type: ignore[import-not-found,attr-defined]
-    except ImportError:
-        generate = None
-    if generate is not None:
-        generate(out, scale=scale, seed=7)  # type: ignore[call-arg]
-        return out / "truth"
-    import duckdb
-    import pyarrow.parquet as pq
-
-    raw = out / "tpch"
-    tpchgen = Path(sys.executable).with_name("tpchgen-cli")
-    subprocess.run([str(tpchgen), "parquet", "-s", str(scale), f"--output-dir={raw}"], check=True)
-    con = duckdb.connect()
-    for name, contract in CONTRACTS.items():
-        columns = ", ".join(c for c in contract.column_names if c != "updated_at")
-        table = con.execute(
-            f"SELECT {columns}, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS updated_at "
-            f"FROM read_parquet('{raw / name}.parquet')"
-        ).arrow()
-        if hasattr(table, "read_all"):
-            table = table.read_all()
-        target = out / "truth" / name / "part-00000.parquet"
-        target.parent.mkdir(parents=True)
-        pq.write_table(table.cast(arrow_schema(contract)), target)
-    shutil.rmtree(raw)
-    return out / "truth"
-
-
 def truth_dir() -> Path:
     if "truth" not in _MEMO:
-        _MEMO["truth"] = make_truth(Path(tempfile.mkdtemp(prefix="gladiator-serving-")))
+        _MEMO["truth"] = make_truth(Path(tempfile.mkdtemp(prefix="gladiator-serving-")), SCALE)
     return _MEMO["truth"]
 
 
@@ -70,7 +33,7 @@ def build_gold(spark: Any, truth: Path) -> dict[str, Any]:
     from gladiator.transforms.gold import SILVER_INPUTS, build_star_schema
     from gladiator.transforms.gold_aggregates import build_aggregates
 
-    silver = {name: spark.read.parquet(str(truth / name)) for name in SILVER_INPUTS}
+    silver = {name: truth_frame(spark, truth, name) for name in SILVER_INPUTS}
     star = build_star_schema(silver)
     return {**star, **build_aggregates(star)}
 
@@ -81,10 +44,22 @@ def gold_lake(spark: Any, settings: Settings) -> dict[str, str]:
         root = f"{settings.lake_bucket}/tests/serving-{uuid.uuid4().hex[:10]}/gold"
         uris = {}
         for name, df in build_gold(spark, truth_dir()).items():
-            df.write.format("delta").mode("overwrite").save(f"s3a://{root}/{name}")
+            write_gold_table(df, GOLD_TABLES[name], f"s3a://{root}/{name}")
             uris[name] = f"s3://{root}/{name}"
         _MEMO["gold"] = uris
     return _MEMO["gold"]
+
+
+def write_gold_table(df: Any, contract: Contract, uri: str, mode: str = "overwrite") -> None:
+    """Write one gold table as the gold job does: Delta, partitioned by the contract's derived columns."""
+    from pyspark.sql import functions as F
+
+    for derived in contract.partition_by:
+        df = df.withColumn(derived.name, F.expr(derived.expression).cast(derived.type))
+    writer = df.write.format("delta").mode(mode)
+    if contract.partition_by:
+        writer = writer.partitionBy(*[d.name for d in contract.partition_by])
+    writer.save(uri)
 
 
 def unique_schema(prefix: str = "t") -> str:
