@@ -6,8 +6,10 @@ Guarantees:
 - a transition is applied only from an allowed source state; a request that the file has already
   satisfied (same or later state on its branch) is a replay and returns False;
 - anything else raises ``IllegalTransition`` and changes nothing;
-- per object key, the S3 ``sequencer`` is kept as a watermark in the job-state table, so an older
-  event arriving late is recognised (``EventOrder.OLDER``) and never regresses anything.
+- per object key, the S3 ``sequencer`` is kept as a watermark item (file_id ``head:<bucket>/<key>``,
+  no ``state``, so it is in neither index; a bucket name cannot contain ``:`` so it never collides
+  with a file id), so an older event arriving late is recognised (``EventOrder.OLDER``) and never
+  regresses anything. Keeping it in the ledger table means the Lambda needs no other table.
 
 The batch API (``claim_batch``, ``files_in_batch``, ``mark_loaded``, ``get_batch``) is the contract
 with the landing_to_bronze job; its logic lives in ``gladiator.ingestion.batches``.
@@ -108,7 +110,11 @@ class Ledger:
     def entries(self, state: LedgerState | str | None = None) -> Iterator[LedgerEntry]:
         """Every entry, or those in ``state`` (GSI by_state, oldest state change first)."""
         if state is None:
-            pages = self.client.get_paginator("scan").paginate(TableName=self.table_name)
+            pages = self.client.get_paginator("scan").paginate(
+                TableName=self.table_name,
+                FilterExpression="attribute_exists(#s)",  # not the per-key sequencer watermarks
+                ExpressionAttributeNames={"#s": "state"},
+            )
         else:
             pages = self.client.get_paginator("query").paginate(
                 TableName=self.table_name,
@@ -125,35 +131,35 @@ class Ledger:
     def order_event(self, event: ObjectEvent) -> OrderDecision:
         """Record ``event`` in its key's sequencer watermark and say where it stands.
 
-        The watermark (job-state item ``object#<bucket>/<key>``) holds the newest sequencer seen,
+        The watermark (ledger item ``head:<bucket>/<key>``) holds the newest sequencer seen,
         its file_id and eTag, and the previous newest version; the update is conditional on the
         sequencer growing, so concurrent events for one key serialise here. Idempotent: replaying
         the newest event gives the same answer (the previous version is kept on the item).
         """
         if not event.sequencer:
             return OrderDecision(EventOrder.UNORDERED)
-        key = {"pk": {"S": f"object#{event.bucket}/{event.key}"}, "sk": {"S": "head"}}
+        key = {"file_id": {"S": f"head:{event.bucket}/{event.key}"}}
         try:
             old = self.client.update_item(
-                TableName=self.job_state_table,
+                TableName=self.table_name,
                 Key=key,
                 UpdateExpression=(
-                    "SET sequencer = :seq, file_id = :fid, etag = :etag, "
-                    "prev_file_id = if_not_exists(file_id, :none), prev_etag = if_not_exists(etag, :none)"
+                    "SET sequencer = :seq, head_file_id = :fid, etag = :etag, "
+                    "prev_file_id = if_not_exists(head_file_id, :none), prev_etag = if_not_exists(etag, :none)"
                 ),
-                ConditionExpression="attribute_not_exists(pk) OR sequencer < :seq",
+                ConditionExpression="attribute_not_exists(sequencer) OR sequencer < :seq",
                 ExpressionAttributeValues=dynamo.to_item(
                     {":seq": event.sequencer, ":fid": event.file_id, ":etag": event.etag or "", ":none": ""}
                 ),
                 ReturnValues="ALL_OLD",
             ).get("Attributes")
             head = dynamo.from_item(old) if old else {}
-            previous = {"prev_file_id": head.get("file_id", ""), "prev_etag": head.get("etag", "")}
+            previous = {"prev_file_id": head.get("head_file_id", ""), "prev_etag": head.get("etag", "")}
         except self.client.exceptions.ConditionalCheckFailedException:
-            item = self.client.get_item(TableName=self.job_state_table, Key=key, ConsistentRead=True)
+            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
             previous = dynamo.from_item(item["Item"])
-            if previous["file_id"] != event.file_id or previous["sequencer"] != event.sequencer:
-                return OrderDecision(EventOrder.OLDER, previous["file_id"])
+            if previous["head_file_id"] != event.file_id or previous["sequencer"] != event.sequencer:
+                return OrderDecision(EventOrder.OLDER, previous["head_file_id"])
         prev_fid, prev_etag = previous.get("prev_file_id") or None, previous.get("prev_etag") or None
         if prev_fid and prev_fid != event.file_id and event.etag and prev_etag == event.etag:
             return OrderDecision(EventOrder.DUPLICATE, prev_fid)

@@ -1,0 +1,115 @@
+"""The landing Lambda's per-object logic: order -> register -> validate -> VALIDATED | QUARANTINED.
+
+``handle_object_event`` is idempotent on the object version (file_id): each step is a conditional
+write or an overwrite with the same value, so a retry after a crash at any point converges to the
+same ledger state, and a replayed event is a no-op.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gladiator import constants, resources
+from gladiator.contracts import ReasonCode
+from gladiator.ingestion.events import ObjectEvent
+from gladiator.ingestion.ledger import EventOrder, Ledger
+from gladiator.ingestion.model import LedgerState
+from gladiator.ingestion.objects import S3ObjectReader
+from gladiator.ingestion.quarantine import quarantine_object
+from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngestionDeps:
+    """What the per-object logic needs; built once per Lambda container."""
+
+    s3: Any
+    ledger: Ledger
+    quarantine_bucket: str
+    limits: ValidationLimits = field(default_factory=ValidationLimits)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What happened to one object event (returned by the Lambda, cached by idempotency)."""
+
+    file_id: str
+    action: str  # validated | quarantined | replay | stale | duplicate
+    state: str
+    reason: str | None = None
+    entity: str | None = None
+    format: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
+    """Register ``event``'s object version in the ledger and validate it.
+
+    - already past RECEIVED (a replayed event, or a retry after the work was done): no-op;
+    - an older version of a key whose newer version was already seen: QUARANTINED(stale_version);
+    - a new version with the same bytes (eTag) as the key's previous version, i.e. the same file
+      dropped twice: QUARANTINED(duplicate). Neither is copied: they are not bad files;
+    - otherwise validated: VALIDATED, or copied to quarantine and QUARANTINED(reason).
+
+    Raises ``IllegalTransition`` if the ledger refuses a transition (counted by the caller).
+    """
+    order = deps.ledger.order_event(event)
+    entity, fmt = classify_key(event.key)
+    entry, _created = deps.ledger.register(event, entity=entity, fmt=fmt)
+    base = {"file_id": event.file_id, "entity": entity, "format": fmt}
+    if entry.state != LedgerState.RECEIVED:
+        return Outcome(action="replay", state=entry.state.value, reason=entry.reason, **base)
+    if order.order in (EventOrder.OLDER, EventOrder.DUPLICATE):
+        stale = order.order == EventOrder.OLDER
+        reason = ReasonCode.STALE_VERSION if stale else ReasonCode.DUPLICATE
+        detail = (
+            f"superseded: a newer version of this key ({order.previous_file_id}) arrived first"
+            if stale
+            else f"same content (eTag {event.etag}) as the previous version {order.previous_file_id}"
+        )
+        deps.ledger.transition(
+            event.file_id, LedgerState.QUARANTINED, reason=reason.value, reason_detail=detail
+        )
+        return Outcome(
+            action=order.order.value if not stale else "stale", state="QUARANTINED", reason=reason, **base
+        )
+    reader = S3ObjectReader(deps.s3, event.bucket, event.key, version_id=event.version_id, size=event.size)
+    verdict = validate_object(reader, event.key, deps.limits)
+    if verdict.ok:
+        deps.ledger.transition(event.file_id, LedgerState.VALIDATED)
+        return Outcome(action="validated", state="VALIDATED", **base)
+    assert verdict.reason is not None
+    location = quarantine_object(
+        deps.s3, event, bucket=deps.quarantine_bucket, reason=verdict.reason, detail=verdict.detail
+    )
+    deps.ledger.transition(
+        event.file_id,
+        LedgerState.QUARANTINED,
+        reason=verdict.reason.value,
+        reason_detail=f"{verdict.detail} (copy: {location})",
+    )
+    return Outcome(action="quarantined", state="QUARANTINED", reason=verdict.reason.value, **base)
+
+
+def deps_from_settings(settings: Any, session: Any = None) -> IngestionDeps:
+    """Clients and names from ``gladiator.config.Settings`` (env overrides included)."""
+    from gladiator.ingestion.clients import make_client
+
+    dynamodb = make_client("dynamodb", settings, session)
+    limits = ValidationLimits()
+    if raw := os.environ.get(constants.MAX_LANDING_FILE_BYTES):
+        limits = ValidationLimits(max_file_bytes=int(raw))
+    return IngestionDeps(
+        s3=make_client("s3", settings, session),
+        ledger=Ledger(
+            settings.table_name(resources.LEDGER),
+            dynamodb,
+            job_state_table=settings.table_name(resources.JOB_STATE),
+        ),
+        quarantine_bucket=settings.quarantine_bucket,
+        limits=limits,
+    )

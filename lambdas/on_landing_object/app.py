@@ -1,0 +1,107 @@
+"""Landing Lambda: S3 "Object Created" events (EventBridge -> SQS) -> validated ledger entries.
+
+The handler is Powertools decorators around one ``process_partial_response`` call: each SQS record
+is processed on its own and only the failed ones are reported back (``batchItemFailures``), so SQS
+redelivers just those, and sends a record to the DLQ after the queue's maxReceiveCount.
+
+Per object the work is ``gladiator.ingestion.process.handle_object_event`` wrapped in Powertools
+idempotency keyed on the object version (``file_id`` = bucket/key#versionId-or-eTag): duplicates
+delivered at the same time wait for (or reuse) the first one's result. The INPROGRESS record
+expires with the invocation's remaining time, so one left by a crashed or timed-out invocation is
+retried instead of blocking the file until the record's expiry. The ledger's conditional writes
+are the second, durable line of defence.
+
+Clients are created on the first invocation, not at import (moto, LocalStack and AWS all fit).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from gladiator import resources
+from gladiator.errors import IllegalTransition
+from gladiator.ingestion.clients import make_client
+from gladiator.ingestion.events import ObjectEvent, parse_object_events
+from gladiator.ingestion.process import deps_from_settings, handle_object_event
+
+IDEMPOTENCY_EXPIRY_S = 24 * 3600  # a replay within a day is answered from the idempotency record
+
+logger = Logger(service="on_landing_object")
+tracer = Tracer(service="on_landing_object")
+metrics = Metrics(namespace="Gladiator", service="on_landing_object")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    config: IdempotencyConfig
+    ingest: Callable[..., dict[str, Any]]
+
+
+@functools.cache
+def runtime() -> Runtime:
+    """Clients, names and the idempotent per-object function, built once per container."""
+    import boto3
+
+    from gladiator.config import load_settings
+
+    settings = load_settings()
+    session = boto3.Session()
+    deps = deps_from_settings(settings, session)
+    config = IdempotencyConfig(
+        event_key_jmespath="file_id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_EXPIRY_S,
+    )
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.table_name(resources.IDEMPOTENCY),
+        boto3_client=make_client("dynamodb", settings, session),
+    )
+
+    @idempotent_function(data_keyword_argument="event", persistence_store=persistence, config=config)
+    def ingest_object(event: dict[str, Any]) -> dict[str, Any]:
+        return handle_object_event(ObjectEvent.from_dict(event), deps).as_dict()
+
+    return Runtime(config=config, ingest=ingest_object)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> list[dict[str, Any]]:
+    """All object events in one SQS message; raising fails (and later retries) this record."""
+    current = runtime()
+    current.config.register_lambda_context(lambda_context)  # INPROGRESS expires with this invocation
+    outcomes = []
+    for event in parse_object_events(record.body):
+        try:
+            outcome = current.ingest(event=event.as_dict())
+        except IllegalTransition as exc:
+            logger.error("illegal ledger transition refused", file_id=event.file_id, error=str(exc))
+            metrics.add_metric(name="IllegalTransitions", unit=MetricUnit.Count, value=1)
+            continue
+        metrics.add_metric(name=f"Files_{outcome['action']}", unit=MetricUnit.Count, value=1)
+        logger.info("landing object ingested", **outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
