@@ -1,0 +1,110 @@
+"""bronze_to_silver: the bronze rows of one batch -> quarantine + silver, all entities in one job.
+
+Entities run in contract (foreign-key) order, so a child's references are checked against its
+parents' silver tables *after* this batch's parents were merged (= silver + incoming).
+
+Per entity: classify the batch's bronze rows (gladiator.transforms.silver), store the counts
+(before any commit, so a re-run after a crash reports the first computation), append the rejected
+rows to quarantine, MERGE the accepted rows into silver with the ordering guard. Both commits are
+idempotent on ``(app_id, batch_seq)``: a re-run of a finished batch commits nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from gladiator import lake
+from gladiator.contracts import CONTRACTS, Contract
+from gladiator.ingestion import batches
+from gladiator.jobs.context import BatchJobContext, crash_point
+from gladiator.transforms import bronze, silver
+
+log = logging.getLogger(__name__)
+
+APP_ID = "bronze_to_silver"
+STAGE = "silver"
+
+
+def _silver_or_none(ctx: BatchJobContext, entity: str):  # type: ignore[no-untyped-def]
+    path = ctx.uri("silver", entity)
+    return ctx.spark.read.format("delta").load(path) if lake.table_exists(ctx.spark, path) else None
+
+
+def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str, int] | None:
+    """Process one entity; returns its counts (None if the batch has no bronze rows for it)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    bronze_path = ctx.uri("bronze", contract.name)
+    silver_path = ctx.uri("silver", contract.name)
+    quarantine_path = ctx.uri("quarantine", contract.name)
+    if not lake.table_exists(ctx.spark, bronze_path):
+        return None
+    if lake.already_committed(ctx.spark, silver_path, APP_ID, seq):
+        log.info("%s: batch %s already merged into silver; skipped", contract.name, ctx.batch_id)
+        return ctx.runs.get_counts(ctx.batch_id, STAGE, contract.name)
+    rows = ctx.spark.read.format("delta").load(bronze_path).where(F.col(bronze.BATCH_ID) == ctx.batch_id)
+    parents = {fk.references: _silver_or_none(ctx, fk.references) for fk in contract.foreign_keys}
+    parents |= {rule.other: _silver_or_none(ctx, rule.other) for rule in contract.cross_rules}
+    classified = silver.classify(
+        rows, contract, parents=parents, current=_silver_or_none(ctx, contract.name)
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        by_fate = {
+            r[silver.FATE]: int(r["n"])
+            for r in classified.groupBy(silver.FATE).count().withColumnRenamed("count", "n").collect()
+        }
+        counts = {fate: by_fate.get(fate, 0) for fate in silver.FATES}
+        counts = {
+            "rows_in": sum(counts.values()),
+            "accepted": counts[silver.ACCEPTED],
+            "quarantined": counts[silver.QUARANTINED],
+            "duplicates": counts[silver.DUPLICATE],
+            "stale": counts[silver.STALE],
+        }
+        if counts["rows_in"] == 0:
+            return None
+        ctx.runs.put_counts(ctx.batch_id, STAGE, contract.name, counts)
+        meta = {"batch_id": ctx.batch_id, "job": APP_ID}
+        if counts["quarantined"]:
+            rejected = silver.quarantined_rows(classified, contract)
+            lake.idempotent_append(rejected, quarantine_path, app_id=APP_ID, version=seq, user_metadata=meta)
+            ctx.register("quarantine", contract.name, rejected.schema)
+        crash_point(f"before_silver_merge:{contract.name}")
+        accepted = silver.accepted_rows(classified, contract)
+        lake.merge_latest(
+            accepted,
+            silver_path,
+            keys=contract.primary_key,
+            version_column=contract.version_column,
+            app_id=APP_ID,
+            version=seq,
+            partition_by=silver.partition_columns(contract),
+            user_metadata=meta,
+        )
+        ctx.register("silver", contract.name, accepted.schema, silver.partition_columns(contract))
+        log.info("%s: %s", contract.name, counts)
+        return counts
+    finally:
+        classified.unpersist()
+
+
+def run(ctx: BatchJobContext) -> dict[str, dict[str, int]]:
+    """Clean every entity of the batch; store the batch total on the batch item."""
+    seq = ctx.batch_seq()
+    results: dict[str, dict[str, int]] = {}
+    for name, contract in CONTRACTS.items():
+        counts = clean_entity(ctx, contract, seq)
+        if counts:
+            results[name] = counts
+        crash_point(f"after_silver_merge:{name}")
+    recon = ctx.runs.reconciliation(ctx.batch_id)
+    batches.record_reconciliation(
+        ctx.ledger,
+        ctx.batch_id,
+        rows_in=sum(r.rows_in for r in recon),
+        accepted=sum(r.accepted for r in recon),
+        quarantined=sum(r.quarantined for r in recon),
+        duplicates=sum(r.duplicates + r.stale for r in recon),  # "dropped": exact copies + stale versions
+    )
+    return results

@@ -1,0 +1,137 @@
+"""What every batch job script shares: its arguments, clients, table locations and catalog.
+
+A job script is ``ctx = BatchJobContext.from_argv(name)`` -> extract -> pure transform -> load.
+Locations come from the ``--lake_bucket`` job argument (the same layout as
+``Settings.lake_uri``); nothing is a literal.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from gladiator.config import Settings, load_settings
+from gladiator.jobs.args import parse_job_args
+from gladiator.pipeline import COMMON_ARGUMENTS
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from gladiator.ingestion.ledger import Ledger
+    from gladiator.runs import RunStore
+
+log = logging.getLogger(__name__)
+
+# Fault injection for the crash-safety tests: the job SIGKILLs itself at the named point.
+CRASH_AT_ENV = "GLADIATOR_CRASH_AT"
+CODECS = ("zstd", "snappy", "gzip")
+
+
+def crash_point(name: str) -> None:
+    """Die like ``kill -9`` here if ``$GLADIATOR_CRASH_AT`` names this point (tests only)."""
+    if os.environ.get(CRASH_AT_ENV) == name:
+        log.warning("crash point %s: killing the job", name)
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+def table_uri(bucket: str, layer: str, name: str) -> str:
+    """``s3://<bucket>/<layer>/<name>``: the lake layout of ``Settings.lake_uri``."""
+    return f"s3://{bucket}/{layer}/{name}"
+
+
+@dataclass
+class BatchJobContext:
+    """Arguments and lazily built clients of one batch job run."""
+
+    name: str
+    args: dict[str, str]
+    settings: Settings = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.settings = load_settings(self.args.get("profile") or None)
+
+    @classmethod
+    def from_argv(
+        cls, name: str, argv: list[str] | None = None, optional: dict[str, str] | None = None
+    ) -> BatchJobContext:
+        required = [a.removeprefix("--") for a in COMMON_ARGUMENTS] + ["batch_id"]
+        defaults = {"codec": "zstd", **(optional or {})}
+        return cls(name=name, args=parse_job_args(argv, required, defaults))
+
+    @property
+    def batch_id(self) -> str:
+        return self.args["batch_id"]
+
+    @property
+    def codec(self) -> str:
+        codec = self.args.get("codec", "zstd")
+        if codec not in CODECS:
+            from gladiator.errors import ConfigurationError
+
+            raise ConfigurationError(f"--codec {codec!r}: use one of {', '.join(CODECS)}")
+        return codec
+
+    def uri(self, layer: str, name: str) -> str:
+        return table_uri(self.args["lake_bucket"], layer, name)
+
+    @cached_property
+    def started_at(self) -> datetime:
+        return datetime.now(UTC).replace(tzinfo=None)
+
+    @cached_property
+    def spark(self) -> SparkSession:
+        from gladiator.spark import get_spark
+
+        spark = get_spark(self.name, settings=self.settings)
+        spark.conf.set("spark.sql.parquet.compression.codec", self.codec)
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        return spark
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, **self.settings.boto3_kwargs())  # type: ignore[call-overload]
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        from gladiator.ingestion.ledger import Ledger
+
+        return Ledger(
+            self.args["ledger_table"],
+            client=self.client("dynamodb"),
+            job_state_table=self.args["job_state_table"],
+        )
+
+    @cached_property
+    def runs(self) -> RunStore:
+        from gladiator.runs import RunStore
+
+        return RunStore(self.args["job_state_table"], self.ledger.client)
+
+    def batch_seq(self) -> int:
+        batch = self.ledger.get_batch(self.batch_id)
+        if batch is None:
+            from gladiator.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"batch {self.batch_id!r} is not in {self.args['job_state_table']}: "
+                "claim files into a batch first (gladiator pipeline run)"
+            )
+        return batch.batch_seq
+
+    def register(self, layer: str, name: str, schema: Any, partition_by: list[str] | None = None) -> None:
+        """Register ``<layer>/<name>`` in the Glue catalog and in this Spark session."""
+        from gladiator import lake
+
+        table = lake.catalog_table_name(layer, name)
+        location = self.uri(layer, name)
+        database = self.args["glue_database"]
+        lake.register_glue_table(
+            self.client("glue"), database, table, location, schema, partition_by=partition_by or ()
+        )
+        lake.register_in_session(self.spark, database, [(table, location)])

@@ -1,0 +1,334 @@
+"""Bronze -> silver: enforce an entity's contract on one batch of raw rows.
+
+Pure DataFrame -> DataFrame functions (no I/O). :func:`classify` gives every bronze row exactly
+one fate:
+
+- ``quarantined`` with exactly one ``_reason`` (a ``ReasonCode``) and a ``_reason_detail`` naming
+  the column/rule and the raw value. Precedence is fixed (first match wins), so the reason is
+  deterministic: ``null_required`` > ``unparsable_number`` > ``unparsable_date`` >
+  ``out_of_domain`` > ``dangling_foreign_key`` > cross-entity rules (``ship_before_order``);
+  within a reason, contract column (or rule) order decides;
+- ``duplicate``: an exact copy (all contract columns equal after cleaning) of a row kept in the
+  batch, or of the version already in silver (same key, same ``updated_at``);
+- ``stale``: an older version of a key than another row of the batch or than silver (the MERGE
+  ordering guard would ignore it anyway; it is dropped here so it can be counted);
+- ``accepted``: the newest version of its key, merged into silver.
+
+Cleaning: string columns are normalised per ``Column.normalize`` ("trim", "upper" = trim + upper,
+"none" untouched); every other column is trimmed and an empty value is NULL. Numbers must be plain
+decimal text (``-12.30``; no exponent, no thousands separator) that fits the type without
+rounding; dates ``YYYY-MM-DD``; timestamps ``YYYY-MM-DD HH:MM:SS[.ffffff]`` in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from gladiator.contracts import Column, Contract, ReasonCode, get_contract
+from gladiator.transforms.bronze import (
+    BATCH_ID,
+    INGESTED_AT,
+    METADATA_COLUMNS,
+    SOURCE,
+    SOURCE_FILE,
+    SOURCE_LINE,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column as SparkColumn
+    from pyspark.sql import DataFrame
+
+REASON = "_reason"
+REASON_DETAIL = "_reason_detail"
+FATE = "_fate"
+ACCEPTED, QUARANTINED, DUPLICATE, STALE = "accepted", "quarantined", "duplicate", "stale"
+FATES = (ACCEPTED, QUARANTINED, DUPLICATE, STALE)
+SILVER_METADATA = (BATCH_ID, INGESTED_AT, SOURCE)
+
+_INTEGER = r"^[+-]?[0-9]+$"
+_DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?$"
+_RAW = "__raw_"
+_TEXT = "__text_"
+
+
+def raw(name: str) -> str:
+    """Name of the column holding the raw bronze text of contract column ``name``."""
+    return _RAW + name
+
+
+def _text(name: str) -> str:
+    return _TEXT + name
+
+
+def _q(name: str) -> str:
+    return f"`{name}`"
+
+
+def normalised_text(column: Column, value: SparkColumn) -> SparkColumn:
+    """The cleaned text of one raw value (see module docstring)."""
+    from pyspark.sql import functions as F
+
+    if column.type == "string":
+        if column.normalize == "trim":
+            return F.trim(value)
+        if column.normalize == "upper":
+            return F.upper(F.trim(value))
+        return value
+    trimmed = F.trim(value)
+    return F.when(trimmed == "", F.lit(None)).otherwise(trimmed)
+
+
+def _typed(column: Column) -> tuple[SparkColumn, str | None]:
+    """(typed value, pattern the text must match) for one column, read from its text column."""
+    from pyspark.sql import functions as F
+
+    text = _q(_text(column.name))
+    if column.type == "string":
+        return F.col(_text(column.name)), None
+    if column.type in ("bigint", "int"):
+        return F.expr(f"try_cast({text} AS {column.type})"), _INTEGER
+    if column.type == "date":
+        return F.expr(f"try_cast({text} AS date)"), _DATE
+    if column.type == "timestamp":
+        # An explicit zone: the text is UTC whatever the session time zone is.
+        return F.expr(f"try_cast(concat(replace({text}, 'T', ' '), 'Z') AS timestamp)"), _TIMESTAMP
+    # decimal(p,s): must fit without rounding (12.3 and 12.30 are the same value; 12.345 is not).
+    exact = f"try_cast({text} AS decimal(38,18))"
+    fitted = f"try_cast({text} AS {column.type})"
+    return F.expr(f"CASE WHEN {fitted} = {exact} THEN {fitted} END"), _DECIMAL
+
+
+def _unparsable_reason(column: Column) -> ReasonCode:
+    return (
+        ReasonCode.UNPARSABLE_DATE if column.type in ("date", "timestamp") else ReasonCode.UNPARSABLE_NUMBER
+    )
+
+
+def cast_to_contract(bronze: DataFrame, contract: Contract) -> DataFrame:
+    """Keep the raw columns (as ``__raw_<c>``), add the normalised text and the typed columns
+    (named as in the contract) and the row-level ``_reason``/``_reason_detail`` (NULL if valid).
+    """
+    from pyspark.sql import functions as F
+
+    names = contract.column_names
+    others = [c for c in bronze.columns if c not in names]
+    df = bronze.select(*[F.col(c).alias(raw(c)) for c in names], *others)
+    df = df.select(
+        "*", *[normalised_text(c, F.col(raw(c.name))).alias(_text(c.name)) for c in contract.columns]
+    )
+    typed = {c.name: _typed(c) for c in contract.columns}
+    df = df.select("*", *[typed[c][0].alias(c) for c in names])
+
+    checks: list[tuple[SparkColumn, ReasonCode, SparkColumn]] = []
+    for column in contract.columns:
+        if not column.nullable:
+            checks.append(
+                (
+                    F.col(_text(column.name)).isNull(),
+                    ReasonCode.NULL_REQUIRED,
+                    F.lit(f"{column.name}: missing value in a required column"),
+                )
+            )
+    for reason in (ReasonCode.UNPARSABLE_NUMBER, ReasonCode.UNPARSABLE_DATE):
+        for column in contract.columns:
+            pattern = typed[column.name][1]
+            if pattern is None or _unparsable_reason(column) != reason:
+                continue
+            text = F.col(_text(column.name))
+            bad = text.isNotNull() & (~text.rlike(pattern) | F.col(column.name).isNull())
+            detail = F.concat(F.lit(f"{column.name}: '"), text, F.lit(f"' is not a valid {column.type}"))
+            checks.append((bad, reason, detail))
+    for rule in contract.rules:
+        failed = F.coalesce(~F.expr(rule.predicate), F.lit(False))
+        checks.append((failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}")))
+    return df.withColumn(REASON + "_row", _first_failure(checks))
+
+
+def _first_failure(checks: list[tuple[SparkColumn, ReasonCode, SparkColumn]]) -> SparkColumn:
+    """struct(reason, detail) of the first failing check, in list order (NULL if none fails)."""
+    from pyspark.sql import functions as F
+
+    result = None
+    for condition, reason, detail in checks:
+        value = F.struct(F.lit(reason.value).alias("reason"), detail.alias("detail"))
+        result = F.when(condition, value) if result is None else result.when(condition, value)
+    if result is None:
+        return F.lit(None).cast("struct<reason:string,detail:string>")
+    return result
+
+
+def _predicate_columns(predicate: str, contract: Contract) -> list[str]:
+    return [c for c in contract.column_names if re.search(rf"\b{re.escape(c)}\b", predicate)]
+
+
+def check_references(df: DataFrame, contract: Contract, parents: Mapping[str, DataFrame | None]) -> DataFrame:
+    """Add the reference-level reason: foreign keys that match no parent row (parents = silver
+    after this batch's parents were merged, i.e. silver + incoming), then cross-entity rules.
+
+    One left join per distinct (parent, join columns): a cross rule that joins like a foreign
+    key (lineitem -> orders) shares its join. A missing parent table means every key dangles.
+    """
+    from pyspark.sql import functions as F
+
+    joins: dict[tuple[str, tuple[tuple[str, str], ...]], set[str]] = {}
+    for fk in contract.foreign_keys:
+        joins.setdefault((fk.references, tuple(zip(fk.columns, fk.referenced_columns, strict=True))), set())
+    for rule in contract.cross_rules:
+        other = get_contract(rule.other)
+        joins.setdefault((rule.other, rule.join), set()).update(_predicate_columns(rule.predicate, other))
+
+    markers: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+    for i, ((entity, pairs), wanted) in enumerate(joins.items()):
+        marker = f"__ref{i}"
+        markers[(entity, pairs)] = marker
+        parent = parents.get(entity)
+        if parent is None:
+            df = df.withColumn(marker, F.lit(None).cast("boolean"))
+            for name in wanted:
+                df = df.withColumn(name, F.lit(None))
+            continue
+        keys = [F.col(p).alias(f"{marker}_{p}") for _, p in pairs]
+        right = parent.select(*keys, *[F.col(w) for w in sorted(wanted)], F.lit(True).alias(marker))
+        condition = [df[c] == right[f"{marker}_{p}"] for c, p in pairs]
+        df = df.join(right, condition, "left").drop(*[f"{marker}_{p}" for _, p in pairs])
+
+    checks: list[tuple[SparkColumn, ReasonCode, SparkColumn]] = []
+    for fk in contract.foreign_keys:
+        marker = markers[(fk.references, tuple(zip(fk.columns, fk.referenced_columns, strict=True)))]
+        present = F.lit(True)
+        for c in fk.columns:
+            present = present & F.col(c).isNotNull()
+        key_text = F.concat_ws(",", *[F.col(c).cast("string") for c in fk.columns])
+        detail = F.concat(
+            F.lit(f"{','.join(fk.columns)}="), key_text, F.lit(f" not found in {fk.references}")
+        )
+        checks.append((present & F.col(marker).isNull(), ReasonCode.DANGLING_FOREIGN_KEY, detail))
+    for rule in contract.cross_rules:
+        marker = markers[(rule.other, rule.join)]
+        failed = F.col(marker).isNotNull() & F.coalesce(~F.expr(rule.predicate), F.lit(False))
+        checks.append((failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}")))
+    reference_reason = _first_failure(checks)
+    extra = [m for m in markers.values()] + sorted({w for ws in joins.values() for w in ws})
+    return df.withColumn(REASON + "_ref", reference_reason).drop(*extra)
+
+
+def resolve_versions(df: DataFrame, contract: Contract, current: DataFrame | None) -> DataFrame:
+    """Set ``_fate``: quarantined rows keep theirs; among valid rows of one key, the newest
+    ``updated_at`` is accepted, exact copies are duplicates, older versions stale; an accepted row
+    whose key is in silver (``current``) with a newer/equal version becomes stale/duplicate.
+
+    Ties on ``updated_at`` between different rows are broken by content, then source file/line,
+    so the result does not depend on partitioning.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    names = contract.column_names
+    keys = list(contract.primary_key)
+    version = contract.version_column
+    valid = F.col(REASON).isNull()
+    content = F.struct(*[F.col(c) for c in names])
+    window = Window.partitionBy(valid.alias("__valid"), *keys).orderBy(
+        F.col(version).desc(), content, F.col(SOURCE_FILE), F.col(SOURCE_LINE)
+    )
+    df = df.withColumn("__content", content)
+    df = df.withColumn("__rank", F.row_number().over(window)).withColumn(
+        "__same_as_previous", F.col("__content") == F.lag("__content").over(window)
+    )
+    fate = (
+        F.when(~valid, F.lit(QUARANTINED))
+        .when(F.col("__same_as_previous"), F.lit(DUPLICATE))
+        .when(F.col("__rank") > 1, F.lit(STALE))
+        .otherwise(F.lit(ACCEPTED))
+    )
+    df = df.withColumn(FATE, fate)
+    if current is not None:
+        existing = current.select(
+            *[F.col(k).alias(f"__cur_{k}") for k in keys], F.col(version).alias("__cur_v")
+        )
+        df = df.join(existing, [df[k] == existing[f"__cur_{k}"] for k in keys], "left")
+        df = df.withColumn(
+            FATE,
+            F.when(F.col(FATE) != ACCEPTED, F.col(FATE))
+            .when(F.col("__cur_v") > F.col(version), F.lit(STALE))
+            .when(F.col("__cur_v") == F.col(version), F.lit(DUPLICATE))
+            .otherwise(F.col(FATE)),
+        ).drop(*[f"__cur_{k}" for k in keys], "__cur_v")
+    return df.drop("__content", "__rank", "__same_as_previous")
+
+
+def classify(
+    bronze: DataFrame,
+    contract: Contract,
+    *,
+    parents: Mapping[str, DataFrame | None],
+    current: DataFrame | None,
+) -> DataFrame:
+    """Every bronze row of one batch with its typed columns, ``_fate``, ``_reason`` and
+    ``_reason_detail`` (see module docstring). ``parents``: silver tables of the referenced
+    entities (None if absent); ``current``: this entity's silver table (None if absent)."""
+    from pyspark.sql import functions as F
+
+    df = cast_to_contract(bronze, contract)
+    df = check_references(df, contract, parents)
+    reason = F.coalesce(F.col(REASON + "_row"), F.col(REASON + "_ref"))
+    df = (
+        df.withColumn(REASON, reason.getField("reason"))
+        .withColumn(REASON_DETAIL, reason.getField("detail"))
+        .drop(REASON + "_row", REASON + "_ref")
+    )
+    return resolve_versions(df, contract, current)
+
+
+def partition_columns(contract: Contract) -> list[str]:
+    return [p.name for p in contract.partition_by]
+
+
+def accepted_rows(classified: DataFrame, contract: Contract) -> DataFrame:
+    """The silver rows: typed contract columns, partition columns, ``_batch_id``,
+    ``_ingested_at``, ``_source``; one row per key."""
+    from pyspark.sql import functions as F
+
+    from gladiator.contracts.types import spark_type
+
+    accepted = classified.where(F.col(FATE) == ACCEPTED)
+    return accepted.select(
+        *[F.col(c.name).cast(spark_type(c)).alias(c.name) for c in contract.columns],
+        *[F.expr(p.expression).cast(p.type).alias(p.name) for p in contract.partition_by],
+        *SILVER_METADATA,
+    )
+
+
+def quarantined_rows(classified: DataFrame, contract: Contract) -> DataFrame:
+    """The quarantine rows: the bronze columns as received + ``_reason`` + ``_reason_detail``."""
+    from pyspark.sql import functions as F
+
+    return classified.where(F.col(FATE) == QUARANTINED).select(
+        *[F.col(raw(c)).alias(c) for c in contract.column_names],
+        *METADATA_COLUMNS,
+        REASON,
+        REASON_DETAIL,
+    )
+
+
+def silver_schema(contract: Contract):  # type: ignore[no-untyped-def]
+    """Spark schema of silver/<entity> (for creating an empty table)."""
+    from pyspark.sql import types as T
+
+    from gladiator.contracts.types import spark_schema
+
+    base = spark_schema(contract, all_nullable=True)
+    parts = [
+        T.StructField(p.name, T.IntegerType() if p.type == "int" else T.StringType())
+        for p in contract.partition_by
+    ]
+    meta = [
+        T.StructField(BATCH_ID, T.StringType()),
+        T.StructField(INGESTED_AT, T.TimestampType()),
+        T.StructField(SOURCE, T.StringType()),
+    ]
+    return T.StructType(list(base.fields) + parts + meta)

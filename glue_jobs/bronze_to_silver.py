@@ -1,0 +1,28 @@
+"""Glue job bronze_to_silver: one batch's bronze rows -> quarantine + silver (all entities).
+
+Arguments: pipeline.COMMON_ARGUMENTS + ``--batch_id``; optional ``--codec zstd|snappy|gzip``.
+Idempotent on the batch; stores the per-entity reconciliation with the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from gladiator.jobs import bronze_to_silver
+from gladiator.jobs.context import BatchJobContext
+
+
+def main(argv: list[str]) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    ctx = BatchJobContext.from_argv("bronze_to_silver", argv)
+    print(
+        json.dumps(
+            {"job": "bronze_to_silver", "batch_id": ctx.batch_id, "entities": bronze_to_silver.run(ctx)}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv)

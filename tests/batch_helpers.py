@@ -1,0 +1,114 @@
+"""Helpers for the batch lakehouse tests: an isolated lake per test and the ledger flow.
+
+Every test gets its own landing and lake buckets, ledger and job-state tables and Glue database
+(uuid-suffixed), so tests of several engineers can share the running local stack.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from gladiator import resources
+from gladiator.config import Settings
+from gladiator.ingestion.events import ObjectEvent
+from gladiator.ingestion.ledger import Ledger
+from gladiator.ingestion.model import Batch, LedgerState
+from gladiator.transforms.bronze import format_of
+from local_emulation.provision import table_definition
+
+
+@dataclass
+class IsolatedLake:
+    settings: Settings
+    suffix: str
+    landing_bucket: str
+    lake_bucket: str
+    ledger_table: str
+    job_state_table: str
+    glue_database: str
+
+    @classmethod
+    def create(cls, settings: Settings) -> IsolatedLake:
+        suffix = uuid.uuid4().hex[:10]
+        lake = cls(
+            settings=settings,
+            suffix=suffix,
+            landing_bucket=f"test-landing-{suffix}",
+            lake_bucket=f"test-lake-{suffix}",
+            ledger_table=f"test-ledger-{suffix}",
+            job_state_table=f"test-job-state-{suffix}",
+            glue_database=f"test_batch_{suffix}",
+        )
+        s3 = lake.client("s3")
+        for bucket in (lake.landing_bucket, lake.lake_bucket):
+            s3.create_bucket(Bucket=bucket)
+        ddb = lake.client("dynamodb")
+        for name, spec in (
+            (lake.ledger_table, resources.LEDGER),
+            (lake.job_state_table, resources.JOB_STATE),
+        ):
+            ddb.create_table(**table_definition(name, spec))
+        lake.client("glue").create_database(DatabaseInput={"Name": lake.glue_database})
+        return lake
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, **self.settings.boto3_kwargs())  # type: ignore[call-overload]
+
+    @property
+    def ledger(self) -> Ledger:
+        return Ledger(self.ledger_table, client=self.client("dynamodb"), job_state_table=self.job_state_table)
+
+    def job_args(self, batch_id: str, **extra: str) -> list[str]:
+        """Glue-style argv of a batch job for this lake (COMMON_ARGUMENTS + --batch_id)."""
+        values = {
+            "profile": self.settings.profile,
+            "lake_bucket": self.lake_bucket,
+            "landing_bucket": self.landing_bucket,
+            "glue_database": self.glue_database,
+            "ledger_table": self.ledger_table,
+            "job_state_table": self.job_state_table,
+            "batch_id": batch_id,
+            **extra,
+        }
+        argv = ["job"]
+        for key, value in values.items():
+            argv += [f"--{key}", value]
+        return argv
+
+    def uri(self, layer: str, name: str) -> str:
+        return f"s3://{self.lake_bucket}/{layer}/{name}"
+
+    def drop(self, key: str, body: bytes) -> str:
+        """Put a landing file and register it VALIDATED in the ledger (what the landing Lambda
+        does for a valid file). Returns its file id."""
+        response = self.client("s3").put_object(Bucket=self.landing_bucket, Key=key, Body=body)
+        event = ObjectEvent(
+            bucket=self.landing_bucket,
+            key=key,
+            size=len(body),
+            etag=response["ETag"].strip('"'),
+            version_id=response.get("VersionId"),
+            sequencer=None,
+        )
+        ledger = self.ledger
+        entry, _ = ledger.register(event, entity=key.split("/", 1)[0], fmt=format_of(key))
+        ledger.transition(entry.file_id, LedgerState.VALIDATED)
+        return entry.file_id
+
+    def drop_dir(self, landing_dir: Path) -> list[str]:
+        """Drop every file under ``landing_dir`` (``<entity>/<file>``)."""
+        return [
+            self.drop(str(path.relative_to(landing_dir)), path.read_bytes())
+            for path in sorted(landing_dir.rglob("*"))
+            if path.is_file()
+        ]
+
+    def claim(self, max_files: int = 10_000) -> Batch:
+        batch = self.ledger.claim_batch(max_files)
+        assert batch is not None, "no VALIDATED files to claim"
+        return batch
