@@ -17,7 +17,7 @@ with the landing_to_bronze job; its logic lives in ``gladiator.ingestion.batches
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -128,42 +128,76 @@ class Ledger:
                 yield LedgerEntry.from_item(dynamo.from_item(item))
 
     # --- ordering per object key -----------------------------------------------------------
-    def order_event(self, event: ObjectEvent) -> OrderDecision:
+    def order_event(
+        self, event: ObjectEvent, *, tie_breaker: Callable[[str], bool] | None = None
+    ) -> OrderDecision:
         """Record ``event`` in its key's sequencer watermark and say where it stands.
 
-        The watermark (ledger item ``head:<bucket>/<key>``) holds the newest sequencer seen,
-        its file_id and eTag, and the previous newest version; the update is conditional on the
-        sequencer growing, so concurrent events for one key serialise here. Idempotent: replaying
-        the newest event gives the same answer (the previous version is kept on the item).
+        The watermark (ledger item ``head:<bucket>/<key>``) holds the newest sequencer seen, its
+        file_id and eTag, and the version before it; the update is conditional on the sequencer
+        growing, so concurrent events for one key serialise here. Idempotent: replaying the newest
+        event gives the same answer (the previous version is kept on the item).
+
+        Real S3 never gives two events of one key the same sequencer, but emulators do (moto's is a
+        constant). For such a tie between different versions, ``tie_breaker(other_file_id)`` says
+        whether this event's version is the newer one (e.g. from the bucket's version listing);
+        without one, a tie counts as UNORDERED (registered like a new file).
         """
         if not event.sequencer:
             return OrderDecision(EventOrder.UNORDERED)
         key = {"file_id": {"S": f"head:{event.bucket}/{event.key}"}}
+        for _attempt in range(5):
+            head = self._head(key)
+            if head and head["head_file_id"] == event.file_id:
+                return self._decide(event, head.get("prev_file_id"), head.get("prev_etag"))
+            if head and head["sequencer"] > event.sequencer:
+                return OrderDecision(EventOrder.OLDER, head["head_file_id"])
+            if head and head["sequencer"] == event.sequencer:
+                if tie_breaker is None:
+                    return OrderDecision(EventOrder.UNORDERED, head["head_file_id"])
+                if not tie_breaker(head["head_file_id"]):
+                    return OrderDecision(EventOrder.OLDER, head["head_file_id"])
+            if self._advance_head(key, event, head):
+                return self._decide(event, head and head["head_file_id"], head and head.get("etag"))
+        raise RuntimeError(f"{event.file_id}: sequencer watermark kept changing (5 attempts)")
+
+    def _head(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        return dynamo.from_item(item) if item else None
+
+    def _advance_head(self, key: dict[str, Any], event: ObjectEvent, head: dict[str, Any] | None) -> bool:
+        """Make ``event`` the key's newest version, if the watermark is still ``head``."""
+        values: dict[str, Any] = {
+            ":seq": event.sequencer,
+            ":fid": event.file_id,
+            ":etag": event.etag or "",
+            ":pfid": head["head_file_id"] if head else "",
+            ":petag": (head or {}).get("etag", ""),
+        }
+        if head:
+            condition = "head_file_id = :old AND sequencer = :oldseq"
+            values.update({":old": head["head_file_id"], ":oldseq": head["sequencer"]})
+        else:
+            condition = "attribute_not_exists(file_id)"
         try:
-            old = self.client.update_item(
+            self.client.update_item(
                 TableName=self.table_name,
                 Key=key,
                 UpdateExpression=(
-                    "SET sequencer = :seq, head_file_id = :fid, etag = :etag, "
-                    "prev_file_id = if_not_exists(head_file_id, :none), prev_etag = if_not_exists(etag, :none)"
+                    "SET sequencer = :seq, head_file_id = :fid, etag = :etag, prev_file_id = :pfid, prev_etag = :petag"
                 ),
-                ConditionExpression="attribute_not_exists(sequencer) OR sequencer < :seq",
-                ExpressionAttributeValues=dynamo.to_item(
-                    {":seq": event.sequencer, ":fid": event.file_id, ":etag": event.etag or "", ":none": ""}
-                ),
-                ReturnValues="ALL_OLD",
-            ).get("Attributes")
-            head = dynamo.from_item(old) if old else {}
-            previous = {"prev_file_id": head.get("head_file_id", ""), "prev_etag": head.get("etag", "")}
+                ConditionExpression=condition,
+                ExpressionAttributeValues=dynamo.to_item(values),
+            )
+            return True
         except self.client.exceptions.ConditionalCheckFailedException:
-            item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
-            previous = dynamo.from_item(item["Item"])
-            if previous["head_file_id"] != event.file_id or previous["sequencer"] != event.sequencer:
-                return OrderDecision(EventOrder.OLDER, previous["head_file_id"])
-        prev_fid, prev_etag = previous.get("prev_file_id") or None, previous.get("prev_etag") or None
-        if prev_fid and prev_fid != event.file_id and event.etag and prev_etag == event.etag:
-            return OrderDecision(EventOrder.DUPLICATE, prev_fid)
-        return OrderDecision(EventOrder.NEWEST, prev_fid)
+            return False  # another event moved the watermark: look again
+
+    @staticmethod
+    def _decide(event: ObjectEvent, prev_file_id: str | None, prev_etag: str | None) -> OrderDecision:
+        if prev_file_id and prev_file_id != event.file_id and event.etag and prev_etag == event.etag:
+            return OrderDecision(EventOrder.DUPLICATE, prev_file_id)
+        return OrderDecision(EventOrder.NEWEST, prev_file_id or None)
 
     # --- writes ----------------------------------------------------------------------------
     def register(

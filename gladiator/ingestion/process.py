@@ -57,7 +57,7 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
 
     Raises ``IllegalTransition`` if the ledger refuses a transition (counted by the caller).
     """
-    order = deps.ledger.order_event(event)
+    order = deps.ledger.order_event(event, tie_breaker=lambda other: _is_newer_version(deps.s3, event, other))
     entity, fmt = classify_key(event.key)
     entry, _created = deps.ledger.register(event, entity=entity, fmt=fmt)
     base = {"file_id": event.file_id, "entity": entity, "format": fmt}
@@ -93,6 +93,24 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
         reason_detail=f"{verdict.detail} (copy: {location})",
     )
     return Outcome(action="quarantined", state="QUARANTINED", reason=verdict.reason.value, **base)
+
+
+def _is_newer_version(s3: Any, event: ObjectEvent, other_file_id: str) -> bool:
+    """Whether ``event``'s version is newer than ``other_file_id``'s, by the bucket's version
+    listing (newest first). Only consulted when sequencers tie, which real S3 never does."""
+    other_version = other_file_id.rsplit("#", 1)[-1]
+    if not event.version_id or event.version_id == "null":
+        return True  # unversioned bucket: nothing to compare, treat the arrival as the newest
+    pages = s3.get_paginator("list_object_versions").paginate(Bucket=event.bucket, Prefix=event.key)
+    for page in pages:
+        for version in page.get("Versions", []):
+            if version["Key"] != event.key:
+                continue
+            if version["VersionId"] == event.version_id:
+                return True
+            if version["VersionId"] == other_version:
+                return False
+    return True
 
 
 def deps_from_settings(settings: Any, session: Any = None) -> IngestionDeps:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -117,25 +116,33 @@ def test_files_in_batch_and_release(ledger: Ledger) -> None:
     assert again is not None and sorted(again.file_ids) == sorted(ids)
 
 
-def test_concurrent_claimers_never_share_a_file(ledger: Ledger) -> None:
-    ids = validated(ledger, 40)
-    got: list[Any] = []
-    lock = threading.Lock()
+def test_a_claimer_with_a_stale_view_never_takes_a_claimed_file(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two claimers race: A reads the VALIDATED files, B claims some of them, then A claims from
+    its stale view. The conditional claim must skip B's files. (Interleaved by hand: moto's
+    in-memory DynamoDB does not make a condition check and its write atomic across threads.)"""
+    ids = validated(ledger, 10)
+    stale_view = batches._candidates(ledger, 10, None)
+    first = ledger.claim_batch(6)
+    monkeypatch.setattr(batches, "_candidates", lambda *args: stale_view)
+    second = ledger.claim_batch(10)
+    assert first is not None and second is not None
+    assert not set(first.file_ids) & set(second.file_ids)
+    assert sorted(first.file_ids + second.file_ids) == sorted(ids)
+    assert first.batch_seq < second.batch_seq
+    for batch in (first, second):
+        assert {e.batch_id for e in ledger.files_in_batch(batch.batch_id)} == {batch.batch_id}
 
-    def claimer() -> None:
-        while batch := ledger.claim_batch(7):
-            with lock:
-                got.append(batch)
 
-    threads = [threading.Thread(target=claimer) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    claimed = [f for b in got for f in b.file_ids]
-    assert sorted(claimed) == sorted(ids)  # every file once, none twice
-    seqs = [b.batch_seq for b in got]
-    assert len(set(seqs)) == len(seqs)
+def test_sequential_claims_take_every_file_once(ledger: Ledger) -> None:
+    ids = validated(ledger, 23)
+    got = []
+    while batch := ledger.claim_batch(5):
+        got.append(batch)
+    assert [b.file_count for b in got] == [5, 5, 5, 5, 3]
+    assert sorted(f for b in got for f in b.file_ids) == sorted(ids)
+    assert [b.batch_seq for b in got] == sorted({b.batch_seq for b in got})
 
 
 def test_sequencer_orders_events_of_one_key(ledger: Ledger) -> None:
@@ -148,6 +155,18 @@ def test_sequencer_orders_events_of_one_key(ledger: Ledger) -> None:
     decision = ledger.order_event(same)
     assert decision.order == EventOrder.DUPLICATE and decision.previous_file_id == new.file_id
     assert ledger.order_event(same).order == EventOrder.DUPLICATE  # idempotent answer
+
+
+def test_equal_sequencers_are_resolved_by_the_tie_breaker(ledger: Ledger) -> None:
+    """moto sends one constant sequencer: the tie is broken by the bucket's version order."""
+    v1 = event("orders/t.csv", "v1", seq="617F08299329D189", etag="e1")
+    v2 = event("orders/t.csv", "v2", seq="617F08299329D189", etag="e2")
+    newer = {v1.file_id: {v2.file_id}, v2.file_id: set()}  # other -> versions newer than it
+    breaker = lambda e: lambda other: e.file_id in newer[other]  # noqa: E731
+    assert ledger.order_event(v2, tie_breaker=breaker(v2)).order == EventOrder.NEWEST
+    assert ledger.order_event(v1, tie_breaker=breaker(v1)).order == EventOrder.OLDER
+    assert ledger.order_event(v2, tie_breaker=breaker(v2)).order == EventOrder.NEWEST
+    assert ledger.order_event(v1).order != EventOrder.NEWEST
 
 
 def test_sequencers_of_different_lengths_compare_after_padding() -> None:
