@@ -1,0 +1,156 @@
+"""`generate()`: the generator's one entry point (the CLI is a thin shell around it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from gladiator.contracts import CONTRACTS, ENTITY_NAMES
+from gladiator.generate.errors import InvalidGenerateOptions
+from gladiator.generate.file_faults import write_fault_files
+from gladiator.generate.landing import FORMATS, MIXED, plan_files, write_entity_landing
+from gladiator.generate.manifest import Manifest
+from gladiator.generate.render import to_text
+from gladiator.generate.row_faults import EntityContext, RowFaultPlanner
+from gladiator.generate.tpch import run_tpchgen
+from gladiator.generate.truth import SALT, build_truth, write_truth
+
+FORMAT_CHOICES = (*FORMATS, MIXED)
+MAX_FILES_PER_ENTITY = 1000
+Progress = Callable[[str], None]
+
+
+@dataclass
+class GenerationReport:
+    """What one generation wrote (counts are rows)."""
+
+    out: Path
+    scale: float
+    seed: int
+    fault_rate: float
+    format: str
+    files_per_entity: int
+    date_shift_days: int
+    truth_rows: dict[str, int] = field(default_factory=dict)
+    landing_rows: dict[str, int] = field(default_factory=dict)
+    landing_files: int = 0
+    fault_files: int = 0
+    faults_by_kind: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def truth_dir(self) -> Path:
+        return self.out / "truth"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.out / "landing"
+
+    @property
+    def faults_path(self) -> Path:
+        return self.out / "faults.json"
+
+
+def validate_options(out: Path, scale: float, faults: float, fmt: str, files_per_entity: int) -> None:
+    """Raise InvalidGenerateOptions with what to do, before any work is done."""
+    if not scale > 0:
+        raise InvalidGenerateOptions(f"--scale must be > 0 (e.g. 0.01, 0.1, 1), got {scale}")
+    if not 0 <= faults < 1:
+        raise InvalidGenerateOptions(f"--faults is a fraction of rows in [0, 1) (e.g. 0.01), got {faults}")
+    if fmt not in FORMAT_CHOICES:
+        raise InvalidGenerateOptions(f"--format must be one of {', '.join(FORMAT_CHOICES)}, got {fmt!r}")
+    if not 1 <= files_per_entity <= MAX_FILES_PER_ENTITY:
+        raise InvalidGenerateOptions(
+            f"--files-per-entity must be between 1 and {MAX_FILES_PER_ENTITY}, got {files_per_entity}"
+        )
+    if out.exists() and not out.is_dir():
+        raise InvalidGenerateOptions(f"--out {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidGenerateOptions(f"--out {out} cannot be created: {exc.strerror}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InvalidGenerateOptions(f"--out {out} is not writable; choose another directory")
+
+
+def _clear_previous(out: Path) -> None:
+    for name in ("truth", "landing"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    (out / "faults.json").unlink(missing_ok=True)
+
+
+def generate(
+    out: str | Path,
+    scale: float = 0.01,
+    seed: int = 42,
+    faults: float = 0.01,
+    fmt: str = "csv",
+    files_per_entity: int = 1,
+    end_date: date | None = None,
+    *,
+    progress: Progress | None = None,
+) -> GenerationReport:
+    """Generate truth, landing files and faults.json under ``out`` (replacing earlier output).
+
+    ``faults`` is the fraction of each entity's rows injected as row faults (every applicable
+    fault kind at least once when > 0, plus one fault file per file-fault kind); 0 gives clean
+    landing files equal to the truth. Deterministic: same arguments, byte-identical files.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    validate_options(out, scale, faults, fmt, files_per_entity)
+    say = progress or (lambda _message: None)
+    _clear_previous(out)
+    report = GenerationReport(out, scale, seed, faults, fmt, files_per_entity, 0)
+
+    with tempfile.TemporaryDirectory(prefix=".tpchgen-", dir=out) as scratch:
+        say(f"tpchgen-cli: TPC-H at scale {scale:g}")
+        sources = run_tpchgen(scale, Path(scratch))
+        say("truth: updated_at, date shift, contract schema")
+        truth, shift = build_truth(sources, seed, end_date)
+    report.date_shift_days = shift
+    write_truth(truth, out)
+    report.truth_rows = {name: t.num_rows for name, t in truth.items()}
+
+    manifest = Manifest(seed=seed, scale=scale, format=fmt, date_shift_days=shift)
+    landing_dir = out / "landing"
+    texts = {}
+    for index, name in enumerate(ENTITY_NAMES):
+        contract = CONTRACTS[name]
+        say(f"landing: {name} ({truth[name].num_rows:,} rows)")
+        rng = np.random.default_rng([seed, SALT[name]])
+        text = to_text(truth[name], contract)
+        texts[name] = text
+        files = plan_files(name, index, text.num_rows, fmt, files_per_entity)
+        context = EntityContext(contract, truth[name], text, truth, rng, any(f.is_text for f in files))
+        planned = RowFaultPlanner(context).plan(faults)
+        row_faults, written = write_entity_landing(contract, text, planned, files, landing_dir, rng)
+        manifest.faults += row_faults
+        manifest.variants += [
+            {"entity": name, "file": f.key, "kind": kind}
+            for f in files
+            for kind, on in (("bom", f.bom), ("crlf", f.crlf))
+            if on
+        ]
+        report.landing_rows[name] = written
+        report.landing_files += len(files)
+    if faults > 0:
+        say("landing: fault files")
+        file_faults = write_fault_files(
+            texts, landing_dir, files_per_entity, np.random.default_rng([seed, 0])
+        )
+        manifest.faults += file_faults
+        report.fault_files = len(file_faults)
+    manifest.write(report.faults_path)
+    report.faults_by_kind = dict(sorted(Counter(f.kind for f in manifest.faults).items()))
+    report.seconds = time.perf_counter() - started
+    return report

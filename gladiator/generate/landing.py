@@ -1,0 +1,202 @@
+"""Landing files of one entity: truth rows (some with noise) and injected rows, split into files.
+
+Row order is the truth order with each injected row placed after a chosen truth row; file ``i`` of
+``N`` holds the ``i``-th contiguous slice of truth rows plus the rows placed among them. Positions
+are computed arithmetically (no per-row Python), so line numbers in faults.json are exact.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from gladiator.contracts import Contract
+from gladiator.generate.manifest import Fault
+from gladiator.generate.render import text_schema, to_typed, write_jsonl
+from gladiator.generate.row_faults import PlannedRow
+
+FORMATS = ("csv", "csv.gz", "jsonl", "parquet")
+MIXED = "mixed"
+BOM = b"\xef\xbb\xbf"
+GZIP_LEVEL = 1  # speed over size: landing files are transient
+VARIANT_FREE = ("orders", "lineitem")  # big files: rewriting them in memory for BOM/CRLF costs too much
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    entity: str
+    index: int
+    fmt: str
+    start: int  # first truth row (inclusive)
+    stop: int  # last truth row (exclusive)
+    bom: bool = False
+    crlf: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.entity}-{self.index:05d}.{self.fmt}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.entity}/{self.name}"
+
+    @property
+    def is_text(self) -> bool:
+        return self.fmt != "parquet"
+
+    @property
+    def header_lines(self) -> int:
+        return 1 if self.fmt in ("csv", "csv.gz") else 0
+
+
+def plan_files(entity: str, entity_index: int, rows: int, fmt: str, files: int) -> list[LandingFile]:
+    """The valid landing files of one entity (formats rotate in ``mixed`` mode)."""
+    planned = []
+    for i in range(files):
+        file_fmt = FORMATS[(entity_index + i) % len(FORMATS)] if fmt == MIXED else fmt
+        variant = (entity_index + i) % 4 if entity not in VARIANT_FREE and file_fmt != "parquet" else 0
+        planned.append(
+            LandingFile(
+                entity=entity,
+                index=i,
+                fmt=file_fmt,
+                start=i * rows // files,
+                stop=(i + 1) * rows // files,
+                bom=variant in (1, 3) and file_fmt in ("csv", "csv.gz"),
+                crlf=variant in (2, 3),
+            )
+        )
+    return planned
+
+
+def place_rows(planned: list[PlannedRow], files: list[LandingFile], rng: np.random.Generator) -> np.ndarray:
+    """For every injected (non-noise) row, the truth row it follows; text-only rows go to text files."""
+    all_ranges = [(f.start, f.stop) for f in files if f.stop > f.start]
+    text_ranges = [(f.start, f.stop) for f in files if f.stop > f.start and f.is_text]
+    positions = np.zeros(len(planned), dtype=np.int64)
+    for ranges, wanted in ((all_ranges, False), (text_ranges, True)):
+        chosen = [i for i, p in enumerate(planned) if p.text_only == wanted]
+        if not chosen:
+            continue
+        if not ranges:
+            raise ValueError("text-only rows planned but no text landing file")
+        sizes = np.array([b - a for a, b in ranges])
+        draws = rng.integers(0, sizes.sum(), size=len(chosen))
+        bounds = np.cumsum(sizes)
+        slot = np.searchsorted(bounds, draws, side="right")
+        offsets = draws - np.r_[0, bounds[:-1]][slot]
+        starts = np.array([a for a, _ in ranges])
+        positions[chosen] = starts[slot] + offsets
+    return positions
+
+
+def _write_csv(table: pa.Table, path: Path, landing: LandingFile) -> None:
+    if not (landing.bom or landing.crlf):
+        if landing.fmt == "csv":
+            pacsv.write_csv(table, path)
+            return
+        with (
+            path.open("wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=GZIP_LEVEL) as sink,
+        ):
+            pacsv.write_csv(table, sink)
+        return
+    buffer = pa.BufferOutputStream()
+    pacsv.write_csv(table, buffer)
+    data = buffer.getvalue().to_pybytes()
+    if landing.crlf:
+        data = data.replace(b"\n", b"\r\n")
+    if landing.bom:
+        data = BOM + data
+    if landing.fmt == "csv.gz":
+        data = gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    path.write_bytes(data)
+
+
+def _write_jsonl(table: pa.Table, path: Path, landing: LandingFile, contract: Contract) -> None:
+    if not landing.crlf:
+        with path.open("wb") as sink:
+            write_jsonl(table, contract, sink)
+        return
+    buffer = io.BytesIO()
+    write_jsonl(table, contract, buffer)
+    path.write_bytes(buffer.getvalue().replace(b"\n", b"\r\n"))
+
+
+def write_file(table: pa.Table, path: Path, landing: LandingFile, contract: Contract) -> None:
+    """Write one landing file in its format (see docs/HELPERS.md "Generated data")."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if landing.fmt in ("csv", "csv.gz"):
+        _write_csv(table, path, landing)
+    elif landing.fmt == "jsonl":
+        _write_jsonl(table, path, landing, contract)
+    else:
+        pq.write_table(to_typed(table, contract), path, compression="zstd")
+
+
+def write_entity_landing(
+    contract: Contract,
+    text: pa.Table,
+    planned: list[PlannedRow],
+    files: list[LandingFile],
+    landing_dir: Path,
+    rng: np.random.Generator,
+) -> tuple[list[Fault], int]:
+    """Write the entity's landing files; returns (row faults with their file and line, rows written)."""
+    n = text.num_rows
+    noise = [p for p in planned if p.replaces is not None]
+    extras = [p for p in planned if p.replaces is None]
+    schema = text_schema(contract)
+    noise_table = pa.Table.from_pylist([p.values for p in noise], schema=schema)
+    extra_table = pa.Table.from_pylist([p.values for p in extras], schema=schema)
+    combined = pa.concat_tables([text, noise_table, extra_table])
+
+    positions = place_rows(extras, files, rng)
+    order = np.argsort(positions, kind="stable")
+    sorted_positions = positions[order]
+    rows = np.arange(n, dtype=np.int64)
+    noise_rows = np.array([p.replaces for p in noise], dtype=np.int64)
+    rows[noise_rows] = n + np.arange(len(noise))
+    layout = np.insert(rows, sorted_positions + 1, n + len(noise) + order)
+    ordered = combined.take(pa.array(layout)) if (noise or extras) else text
+
+    def ordered_position(truth_row: np.ndarray | int) -> np.ndarray:
+        return np.asarray(truth_row) + np.searchsorted(sorted_positions, truth_row, side="left")
+
+    file_of = np.searchsorted(np.array([f.stop for f in files]), np.arange(n), side="right")
+    faults: list[Fault] = []
+    for landing in files:
+        first, last = ordered_position(landing.start), ordered_position(landing.stop)
+        write_file(ordered.slice(int(first), int(last - first)), landing_dir / landing.key, landing, contract)
+
+    def record(p: PlannedRow, truth_row: int, ordered_at: int) -> None:
+        landing = files[int(file_of[truth_row])]
+        line = ordered_at - int(ordered_position(landing.start)) + 1 + landing.header_lines
+        faults.append(
+            Fault(
+                contract.name,
+                landing.key,
+                line,
+                p.kind,
+                p.expected,
+                p.reason.value if p.reason else None,
+                p.column,
+                p.key,
+                p.detail,
+            )
+        )
+
+    for p in noise:
+        assert p.replaces is not None
+        record(p, p.replaces, int(ordered_position(p.replaces)))
+    for rank, index in enumerate(order):
+        position = int(positions[index])
+        record(extras[index], position, position + 1 + rank)
+    return faults, ordered.num_rows

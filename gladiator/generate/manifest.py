@@ -1,0 +1,62 @@
+"""DIR/faults.json: every landing row that is not a plain truth row, and every fault file.
+
+Format (docs/HELPERS.md "Generated data"): {"seed", "scale", "format", "faults": [{"entity",
+"file", "line", "kind", "expected", "reason"}]} plus, per fault, "column" and "key" (the primary
+key as landing text) to make checks easy, and a top-level "variants" list of valid-but-unusual
+files (BOM, CRLF) that must be accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+EXPECTED = ("repaired", "quarantined", "dropped_duplicate", "dropped_stale", "file_quarantined")
+
+
+@dataclass(frozen=True)
+class Fault:
+    entity: str
+    file: str  # landing key: "<entity>/<file name>"
+    line: int | None  # 1-based; CSV counts the header as line 1; None for a file fault
+    kind: str
+    expected: str
+    reason: str | None
+    column: str | None = None
+    key: dict[str, str | None] | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.expected not in EXPECTED:
+            raise ValueError(f"unknown expected outcome {self.expected!r}")
+
+
+@dataclass
+class Manifest:
+    seed: int
+    scale: float
+    format: str
+    faults: list[Fault] = field(default_factory=list)
+    variants: list[dict[str, str]] = field(default_factory=list)
+    date_shift_days: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        faults = sorted(self.faults, key=lambda f: (f.entity, f.file, f.line or 0, f.kind))
+        return {
+            "seed": self.seed,
+            "scale": self.scale,
+            "format": self.format,
+            "date_shift_days": self.date_shift_days,
+            "faults": [asdict(f) for f in faults],
+            "variants": sorted(self.variants, key=lambda v: (v["file"], v["kind"])),
+        }
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+
+
+def load_faults(path: Path) -> dict[str, Any]:
+    """Read a faults.json (for tests and other engineers' checks)."""
+    return json.loads(path.read_text(encoding="utf-8"))
