@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -41,11 +42,15 @@ def placeholder_script(spec: JobSpec) -> Path:
     run with a clear message. Its content is deterministic, so is its asset hash."""
     PLACEHOLDER_DIR.mkdir(parents=True, exist_ok=True)
     path = PLACEHOLDER_DIR / f"{spec.name}.py"
-    path.write_text(
+    text = (
         f'"""Placeholder: glue_jobs/{spec.name}.py did not exist when this stack was synthesized."""\n'
         "import sys\n\n"
         f'sys.exit("glue_jobs/{spec.name}.py was missing at synth time: add it and run cdk deploy again")\n'
     )
+    if not path.exists() or path.read_text() != text:  # atomic: concurrent synths may read it
+        staging = path.with_suffix(f".{os.getpid()}.tmp")
+        staging.write_text(text)
+        os.replace(staging, path)
     return path
 
 
