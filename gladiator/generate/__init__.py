@@ -8,7 +8,14 @@ writes ``truth/`` (what cleaning must give back), ``landing/`` (what arrives) an
 Same arguments, same bytes.
 """
 
-from gladiator.generate.api import FORMAT_CHOICES, GenerationReport, generate
+from gladiator.generate.api import FORMAT_CHOICES, GenerationReport, generate, generate_truth
 from gladiator.generate.errors import InvalidGenerateOptions, TpchGenerationFailed
 
-__all__ = ["FORMAT_CHOICES", "GenerationReport", "InvalidGenerateOptions", "TpchGenerationFailed", "generate"]
+__all__ = [
+    "FORMAT_CHOICES",
+    "GenerationReport",
+    "InvalidGenerateOptions",
+    "TpchGenerationFailed",
+    "generate",
+    "generate_truth",
+]

@@ -88,6 +88,18 @@ def _clear_previous(out: Path) -> None:
     (out / "faults.json").unlink(missing_ok=True)
 
 
+def generate_truth(
+    out: str | Path, scale: float = 0.01, seed: int = 42, end_date: date | None = None
+) -> dict[str, Path]:
+    """Only the clean truth (DIR/truth/<entity>/part-00000.parquet), e.g. to seed MySQL."""
+    out = Path(out)
+    validate_options(out, scale, 0.0, "csv", 1)
+    shutil.rmtree(out / "truth", ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=".tpchgen-", dir=out) as scratch:
+        truth, _shift = build_truth(run_tpchgen(scale, Path(scratch)), seed, end_date)
+    return write_truth(truth, out)
+
+
 def generate(
     out: str | Path,
     scale: float = 0.01,
