@@ -39,18 +39,25 @@ def _delivery_figures() -> list[Column]:
     ]
 
 
-def build_revenue_monthly(fact_sales: DataFrame, dim_customer: DataFrame) -> DataFrame:
-    """Revenue by order month x customer region x market segment."""
+def build_revenue_monthly(
+    fact_sales: DataFrame, dim_customer: DataFrame, dim_geography: DataFrame
+) -> DataFrame:
+    """Revenue by order month x customer region x market segment.
+
+    ``updated_at``: the lines' (which include their customer's version) and the regions'.
+    """
     from pyspark.sql import functions as F
 
-    c = dim_customer.select(
-        F.col("customer_key").alias("c_key"),
+    c = dim_customer.select(F.col("customer_key").alias("c_key"), "market_segment")
+    g = dim_geography.select(
+        F.col("nation_key").alias("g_key"),
         "region_key",
         "region_name",
-        "market_segment",
-        F.col("updated_at").alias("c_updated_at"),
+        F.col("updated_at").alias("g_updated_at"),
     )
-    lines = fact_sales.join(F.broadcast(c), F.col("customer_key") == F.col("c_key"))
+    lines = fact_sales.join(F.broadcast(c), F.col("customer_key") == F.col("c_key")).join(
+        F.broadcast(g), F.col("customer_nation_key") == F.col("g_key")
+    )
     grouped = lines.groupBy(
         F.year("order_date").alias("order_year"),
         F.month("order_date").alias("order_month"),
@@ -66,7 +73,7 @@ def build_revenue_monthly(fact_sales: DataFrame, dim_customer: DataFrame) -> Dat
         F.sum("net_revenue").alias("net_revenue"),
         F.sum("tax_amount").alias("tax_amount"),
         metrics.AVERAGE_BASKET.column().alias("avg_basket"),
-        F.max(F.greatest("updated_at", "c_updated_at")).alias("updated_at"),
+        F.max(F.greatest("updated_at", "g_updated_at")).alias("updated_at"),
     )
     result = grouped.withColumn("month_start", F.make_date("order_year", "order_month", F.lit(1)))
     return conform(result, GOLD_TABLES["agg_revenue_monthly"])
@@ -214,7 +221,7 @@ def build_aggregates(star: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
     """All dashboard aggregates from the star schema tables (``build_star_schema``'s output)."""
     sales, orders = star["fact_sales"], star["fact_orders"]
     return {
-        "agg_revenue_monthly": build_revenue_monthly(sales, star["dim_customer"]),
+        "agg_revenue_monthly": build_revenue_monthly(sales, star["dim_customer"], star["dim_geography"]),
         "agg_supplier_performance": build_supplier_performance(sales, star["dim_supplier"]),
         "agg_supplier_nation_performance": build_supplier_nation_performance(sales, star["dim_geography"]),
         "agg_shipmode_efficiency": build_shipmode_efficiency(sales),

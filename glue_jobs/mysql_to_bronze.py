@@ -1,0 +1,57 @@
+"""Glue job mysql_to_bronze: incremental (or full) parallel JDBC extraction of the OLTP tables.
+
+Arguments: pipeline.COMMON_ARGUMENTS + ``--batch_id``; optional ``--mode incremental|full``,
+``--tables`` (comma-separated), ``--database`` (default: the mysql URL's), ``--fetchsize``,
+``--max_partitions``, ``--overlap_seconds``, ``--batch_seq`` (default: the batch item's).
+The source URL is Settings.mysql_url (``GLADIATOR_MYSQL_URL``; on AWS set by the stack).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import timedelta
+
+from gladiator.errors import ConfigurationError
+from gladiator.jobs.context import BatchJobContext
+from gladiator.jobs.mysql_to_bronze import WatermarkStore, run_mysql_to_bronze
+from gladiator.transforms import extract
+
+OPTIONAL = {
+    "mode": "incremental",
+    "tables": "",
+    "database": "",
+    "fetchsize": str(extract.DEFAULT_FETCHSIZE),
+    "max_partitions": str(extract.DEFAULT_MAX_PARTITIONS),
+    "overlap_seconds": str(int(extract.DEFAULT_OVERLAP.total_seconds())),
+    "batch_seq": "",
+}
+
+
+def main(argv: list[str]) -> list[dict]:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    ctx = BatchJobContext.from_argv("mysql_to_bronze", argv, OPTIONAL)
+    mode = ctx.args["mode"]
+    if mode not in ("incremental", "full"):
+        raise ConfigurationError(f"--mode {mode!r}: use incremental or full")
+    seq = int(ctx.args["batch_seq"]) if ctx.args["batch_seq"] else ctx.batch_seq()
+    results = run_mysql_to_bronze(
+        ctx.spark,
+        source=extract.jdbc_source(ctx.settings.mysql_url, ctx.args["database"] or None),
+        store=WatermarkStore(ctx.args["job_state_table"], ctx.client("dynamodb")),
+        bronze_root=ctx.uri("bronze", "").rstrip("/"),
+        batch_id=ctx.batch_id,
+        batch_seq=seq,
+        full=mode == "full",
+        tables=[t for t in ctx.args["tables"].split(",") if t] or None,
+        fetchsize=int(ctx.args["fetchsize"]),
+        max_partitions=int(ctx.args["max_partitions"]),
+        overlap=timedelta(seconds=float(ctx.args["overlap_seconds"])),
+    )
+    print(json.dumps({"job": "mysql_to_bronze", "batch_id": ctx.batch_id, "tables": results}))
+    return results
+
+
+if __name__ == "__main__":
+    main(sys.argv)
