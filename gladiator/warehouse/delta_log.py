@@ -140,8 +140,10 @@ class DeltaLogReader:
                 for kind in present:
                     if row.get(kind) is not None:
                         action = dict(row[kind])
-                        if "partitionValues" in action and isinstance(action["partitionValues"], list):
-                            action["partitionValues"] = dict(action["partitionValues"])
+                        for map_field in ("partitionValues", "configuration", "tags"):
+                            # Parquet maps come back from pyarrow as lists of (key, value) pairs
+                            if isinstance(action.get(map_field), list):
+                                action[map_field] = dict(action[map_field])
                         actions.append({kind: action})
         return actions
 
