@@ -62,7 +62,7 @@ def next_batch_seq(ledger: Ledger) -> int:
 
 def _candidates(ledger: Ledger, max_files: int, entity: str | None) -> list[LedgerEntry]:
     out: list[LedgerEntry] = []
-    for entry in ledger.entries(LedgerState.VALIDATED):
+    for entry in ledger.entries(LedgerState.VALIDATED, page_size=max(max_files, 25)):
         if entity is None or entry.entity == entity:
             out.append(entry)
             if len(out) >= max_files:

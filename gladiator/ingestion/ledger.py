@@ -107,13 +107,19 @@ class Ledger:
                 request = response.get("UnprocessedKeys") or {}
         return [found[f] for f in file_ids if f in found]
 
-    def entries(self, state: LedgerState | str | None = None) -> Iterator[LedgerEntry]:
-        """Every entry, or those in ``state`` (GSI by_state, oldest state change first)."""
+    def entries(
+        self, state: LedgerState | str | None = None, *, page_size: int | None = None
+    ) -> Iterator[LedgerEntry]:
+        """Every entry, or those in ``state`` (GSI by_state, oldest state change first).
+
+        ``page_size`` bounds each request, so a caller that stops early reads little."""
+        paging = {"PaginationConfig": {"PageSize": page_size}} if page_size else {}
         if state is None:
             pages = self.client.get_paginator("scan").paginate(
                 TableName=self.table_name,
                 FilterExpression="attribute_exists(#s)",  # not the per-key sequencer watermarks
                 ExpressionAttributeNames={"#s": "state"},
+                **paging,
             )
         else:
             pages = self.client.get_paginator("query").paginate(
@@ -122,6 +128,7 @@ class Ledger:
                 KeyConditionExpression="#s = :s",
                 ExpressionAttributeNames={"#s": "state"},
                 ExpressionAttributeValues={":s": {"S": str(state)}},
+                **paging,
             )
         for page in pages:
             for item in page.get("Items", []):
@@ -146,6 +153,10 @@ class Ledger:
         if not event.sequencer:
             return OrderDecision(EventOrder.UNORDERED)
         key = {"file_id": {"S": f"head:{event.bucket}/{event.key}"}}
+        previous = self._advance_if_newer(key, event)  # the common case: one write, no read
+        if previous is not False:
+            assert not isinstance(previous, bool)
+            return self._decide(event, previous.get("head_file_id"), previous.get("etag"))
         for _attempt in range(5):
             head = self._head(key)
             if head and head["head_file_id"] == event.file_id:
@@ -160,6 +171,27 @@ class Ledger:
             if self._advance_head(key, event, head):
                 return self._decide(event, head and head["head_file_id"], head and head.get("etag"))
         raise RuntimeError(f"{event.file_id}: sequencer watermark kept changing (5 attempts)")
+
+    def _advance_if_newer(self, key: dict[str, Any], event: ObjectEvent) -> dict[str, Any] | bool:
+        """Take the watermark if absent or strictly older; the old watermark ({} if none), or
+        False when it is the same or newer (a replay, a tie or an older event: look closer)."""
+        try:
+            old = self.client.update_item(
+                TableName=self.table_name,
+                Key=key,
+                UpdateExpression=(
+                    "SET sequencer = :seq, head_file_id = :fid, etag = :etag, "
+                    "prev_file_id = if_not_exists(head_file_id, :none), prev_etag = if_not_exists(etag, :none)"
+                ),
+                ConditionExpression="attribute_not_exists(file_id) OR sequencer < :seq",
+                ExpressionAttributeValues=dynamo.to_item(
+                    {":seq": event.sequencer, ":fid": event.file_id, ":etag": event.etag or "", ":none": ""}
+                ),
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return dynamo.from_item(old) if old else {}
 
     def _head(self, key: dict[str, Any]) -> dict[str, Any] | None:
         item = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")

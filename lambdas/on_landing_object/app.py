@@ -72,7 +72,12 @@ def runtime() -> Runtime:
         boto3_client=make_client("dynamodb", settings, session),
     )
 
-    @idempotent_function(data_keyword_argument="event", persistence_store=persistence, config=config)
+    @idempotent_function(
+        data_keyword_argument="event",
+        persistence_store=persistence,
+        config=config,
+        key_prefix="on_landing_object.ingest_object",  # stable across module copies and bundles
+    )
     def ingest_object(event: dict[str, Any]) -> dict[str, Any]:
         return handle_object_event(ObjectEvent.from_dict(event), deps).as_dict()
 
