@@ -65,13 +65,10 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         for producer in producers:
             consumer.add_stack_dependency(producer)
 
-    cdk.Tags.of(app).add("project", "gladiator")
     # moto fails mid-change-set on tagged KMS keys; the local profile leaves keys untagged.
-    cdk.Tags.of(app).add(
-        "environment",
-        config.prefix,
-        exclude_resource_types=[] if config.tag_kms_keys else ["AWS::KMS::Key"],
-    )
+    untagged = [] if config.tag_kms_keys else ["AWS::KMS::Key"]
+    cdk.Tags.of(app).add("project", "gladiator", exclude_resource_types=untagged)
+    cdk.Tags.of(app).add("environment", config.prefix, exclude_resource_types=untagged)
     add_aws_solutions_checks(app)
     return app
 

@@ -30,6 +30,8 @@ class InfraConfig:
     # Pass the KMS key between stacks as an object (CloudFormation export) or by alias (local).
     cross_stack_references: bool = True
     tag_kms_keys: bool = True
+    # MSK Serverless; off on emulators (moto skips the type, so references to it break the stack).
+    managed_kafka: bool = True
     # pip-install the Lambda dependencies into the asset (needs PyPI, or a warm cache).
     bundle_lambda_dependencies: bool = False
     emr_serverless: bool = False
@@ -106,6 +108,7 @@ class InfraConfig:
             profile=profile,
             cross_stack_references=not local,
             tag_kms_keys=not local,
+            managed_kafka=not local,
             bundle_lambda_dependencies=_flag(ctx("bundle_lambda_dependencies", False)),
             emr_serverless=_flag(ctx("emr_serverless", False)),
             pipeline_schedule=str(ctx("pipeline_schedule", cls.pipeline_schedule)),

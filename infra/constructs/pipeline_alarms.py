@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
@@ -39,6 +39,7 @@ class PipelineAlarms(Construct):
         construct_id: str,
         *,
         topic: sns.ITopic,
+        alarm_name_prefix: str,
         dlq_name: str,
         function_name: str,
         state_machine_arn: str,
@@ -47,11 +48,15 @@ class PipelineAlarms(Construct):
         super().__init__(scope, construct_id)
         sfn_dims = {"StateMachineArn": state_machine_arn}
         self.alarms: dict[str, cloudwatch.Alarm] = {}
+        # ARNs built from the (explicit) names, so a dashboard can show the alarms without GetAtt.
+        self.alarm_arns: dict[str, str] = {}
 
         def alarm(key: str, metric: cloudwatch.IMetric, description: str, **kwargs: object) -> None:
+            name = f"{alarm_name_prefix}-{key}"
             created = cloudwatch.Alarm(
                 self,
                 key,
+                alarm_name=name,
                 metric=metric,
                 alarm_description=description,
                 **{  # type: ignore[arg-type]
@@ -64,6 +69,12 @@ class PipelineAlarms(Construct):
             )
             created.add_alarm_action(actions.SnsAction(topic))
             self.alarms[key] = created
+            self.alarm_arns[key] = Stack.of(self).format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
 
         five_minutes = Duration.minutes(5)
         alarm(

@@ -26,7 +26,7 @@ class PipelineDashboard(Construct):
         state_machine_arn: str,
         batch_job_names: Sequence[str],
         streaming_job_names: Sequence[str],
-        alarms: Sequence[cloudwatch.IAlarm],
+        alarm_arns: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
         period = Duration.minutes(5)
@@ -91,6 +91,5 @@ class PipelineDashboard(Construct):
                 width=12,
             ),
         )
-        self.dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24)
-        )
+        alarms = [cloudwatch.Alarm.from_alarm_arn(self, f"Alarm{i}", arn) for i, arn in enumerate(alarm_arns)]
+        self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=alarms, width=24))

@@ -32,6 +32,7 @@ class ObservabilityStack(Stack):
             self,
             "Alarms",
             topic=self.topic,
+            alarm_name_prefix=config.prefix,
             dlq_name=config.name(queue.dlq_logical),
             function_name=config.landing_function_name,
             state_machine_arn=config.state_machine_arn,
@@ -54,5 +55,5 @@ class ObservabilityStack(Stack):
             state_machine_arn=config.state_machine_arn,
             batch_job_names=batch_jobs,
             streaming_job_names=streaming_jobs,
-            alarms=list(self.alarms.alarms.values()),
+            alarm_arns=list(self.alarms.alarm_arns.values()),
         )

@@ -39,11 +39,17 @@ class StreamingStack(Stack):
         live_kpis = shared.table(self, resources.LIVE_KPIS, config=config, key=data_key)
 
         self.network = Network(self, "Network", availability_zones=config.availability_zones)
-        self.kafka = MskServerless(self, "Kafka", cluster_name=config.name("orders"), vpc=self.network.vpc)
         connection = GlueNetworkConnection(
             self, "GlueConnection", connection_name=config.name("streaming-network"), vpc=self.network.vpc
         )
-        self.kafka.allow_clients(connection.security_group)
+        kafka_arguments = {"--kafka_topic": ORDERS_TOPIC, "--kafka_group_id": CONSUMER_GROUP}
+        self.kafka: MskServerless | None = None
+        if config.managed_kafka:
+            self.kafka = MskServerless(
+                self, "Kafka", cluster_name=config.name("orders"), vpc=self.network.vpc
+            )
+            self.kafka.allow_clients(connection.security_group)
+            kafka_arguments["--kafka_cluster_arn"] = self.kafka.cluster_arn
         security = GlueSecurity(self, "GlueSecurity", name=config.name("glue-streaming"), key=data_key)
         library = SharedLibrary(self, "SharedLibrary")
         role = GlueJobRole(
@@ -62,9 +68,7 @@ class StreamingStack(Stack):
                 default_arguments={
                     **common_arguments(config),
                     **job.arguments,
-                    "--kafka_cluster_arn": self.kafka.cluster_arn,
-                    "--kafka_topic": ORDERS_TOPIC,
-                    "--kafka_group_id": CONSUMER_GROUP,
+                    **kafka_arguments,
                     "--live_kpi_table": config.name(resources.LIVE_KPIS.logical),
                     "--checkpoint_location": f"s3://{lake.bucket_name}/_checkpoints/{job.name}/",
                 },
@@ -80,11 +84,11 @@ class StreamingStack(Stack):
             role,
             {objects_of(lake.bucket_name): "Writes bronze/silver Delta tables and checkpoints in the lake."},
         )
-        self._grant_kafka(role)
+        if self.kafka is not None:
+            self._grant_kafka(role, self.kafka)
         self._grant_network_interfaces(role)
 
-    def _grant_kafka(self, role: iam.IRole) -> None:
-        kafka = self.kafka
+    def _grant_kafka(self, role: iam.IRole, kafka: MskServerless) -> None:
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="KafkaCluster",
