@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from gladiator.ingestion import dynamo
@@ -24,6 +25,15 @@ from gladiator.ingestion import dynamo
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _decimals(value: Any) -> Any:
+    """Floats as Decimal (DynamoDB has no float type)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    return value
 
 
 def _key(batch_id: str, sk: str) -> dict[str, Any]:
@@ -139,7 +149,9 @@ class RunStore:
             Key=_key(batch_id, "run"),
             UpdateExpression="SET jobs.#j = :v",
             ExpressionAttributeNames={"#j": job},
-            ExpressionAttributeValues={":v": dynamo.to_value({"state": state, "at": now_iso(), **details})},
+            ExpressionAttributeValues={
+                ":v": dynamo.to_value(_decimals({"state": state, "at": now_iso(), **details}))
+            },
         )
 
     def finish_run(self, batch_id: str, state: str, error: str | None = None) -> None:

@@ -27,16 +27,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Fault injection for the crash-safety tests: the job SIGKILLs itself at the named point.
+# Fault injection for the crash-safety tests: the job SIGKILLs its process group at the named
+# point(s) (comma-separated). With $GLADIATOR_CRASH_MARKERS (a folder) each point fires once.
 CRASH_AT_ENV = "GLADIATOR_CRASH_AT"
+CRASH_MARKERS_ENV = "GLADIATOR_CRASH_MARKERS"
 CODECS = ("zstd", "snappy", "gzip")
 
 
 def crash_point(name: str) -> None:
     """Die like ``kill -9`` here if ``$GLADIATOR_CRASH_AT`` names this point (tests only)."""
-    if os.environ.get(CRASH_AT_ENV) == name:
-        log.warning("crash point %s: killing the job", name)
-        os.killpg(os.getpgid(0), signal.SIGKILL)
+    if name not in os.environ.get(CRASH_AT_ENV, "").split(","):
+        return
+    markers = os.environ.get(CRASH_MARKERS_ENV)
+    if markers:
+        marker = os.path.join(markers, name.replace(":", "_").replace("/", "_"))
+        if os.path.exists(marker):
+            return
+        os.makedirs(markers, exist_ok=True)
+        with open(marker, "w") as f:
+            f.write(name)
+    log.warning("crash point %s: killing the job", name)
+    os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
 def table_uri(bucket: str, layer: str, name: str) -> str:

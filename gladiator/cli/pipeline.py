@@ -1,0 +1,154 @@
+"""`gladiator pipeline run | status`: batch pipeline runs and their reconciliation."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+from gladiator.cli import cli
+
+LAYERS = ("bronze", "silver", "quarantine", "gold")
+_COMMIT = re.compile(r"_delta_log/(\d{20})\.json$")
+
+
+@cli.group("pipeline")
+def pipeline_group() -> None:
+    """Run the batch pipeline (landing -> bronze -> silver -> gold -> warehouse) and inspect runs."""
+
+
+def _ledger(settings: Any) -> Any:
+    import boto3
+
+    from gladiator import resources
+    from gladiator.ingestion.ledger import Ledger
+
+    client = boto3.client("dynamodb", **settings.boto3_kwargs())
+    return Ledger(
+        settings.table_name(resources.LEDGER),
+        client=client,
+        job_state_table=settings.table_name(resources.JOB_STATE),
+    )
+
+
+@pipeline_group.command("run")
+@click.option("--batch-id", help="Re-run this batch (default: claim the VALIDATED files into a new batch).")
+@click.option("--max-files", default=1000, show_default=True, help="Files per new batch.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the run to finish.")
+@click.option("--jobs", default="", help="Comma-separated job names to run (default: every job).")
+def run(batch_id: str | None, max_files: int, wait: bool, jobs: str) -> None:
+    """Claim the VALIDATED landing files into a batch and run the pipeline for it."""
+    from gladiator.config import load_settings
+    from gladiator.errors import GladiatorError
+    from gladiator.ingestion import batches
+    from local_emulation import runner
+
+    settings = load_settings()
+    ledger = _ledger(settings)
+    if batch_id:
+        batch = ledger.get_batch(batch_id)
+        if batch is None:
+            raise GladiatorError(f"no batch {batch_id!r}; `gladiator pipeline status` lists the batches")
+    else:
+        batch = ledger.claim_batch(max_files)
+        if batch is None:
+            click.echo("no VALIDATED files to run: drop files and run `gladiator ingest` first", err=True)
+            return
+    click.echo(f"batch {batch.batch_id} (seq {batch.batch_seq}): {batch.file_count} file(s)", err=True)
+    selected = [j for j in jobs.split(",") if j] or None
+    if not wait:
+        command = [sys.executable, "-m", "local_emulation.runner", "--batch-id", batch.batch_id]
+        command += ["--batch-seq", str(batch.batch_seq), "--jobs", jobs]
+        log_file = settings.home / "logs" / "pipeline" / f"{batch.batch_id}.runner.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with log_file.open("ab") as out:
+            subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        click.echo(f"started {batch.batch_id} in the background (log {log_file})", err=True)
+        return
+
+    def run_batch(b: Any) -> object:
+        return runner.run_pipeline(b.batch_id, batch_seq=b.batch_seq, settings=settings, jobs=selected)
+
+    name = batches.start_pipeline(ledger, batch, batches.LocalStarter(run_batch))
+    click.echo(f"{name}: SUCCEEDED", err=True)
+
+
+def delta_versions(s3: Any, bucket: str) -> dict[str, int]:
+    """``<layer>/<table>`` -> latest Delta version, from the ``_delta_log`` listing (no Spark)."""
+    versions: dict[str, int] = {}
+    for layer in LAYERS:
+        paginator = s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=f"{layer}/"):
+            for obj in page.get("Contents", []):
+                match = _COMMIT.search(obj["Key"])
+                if match:
+                    table = obj["Key"][: match.start()].rstrip("/")
+                    versions[table] = max(versions.get(table, -1), int(match.group(1)))
+    return dict(sorted(versions.items()))
+
+
+def status_report(settings: Any) -> dict[str, Any]:
+    import boto3
+
+    from gladiator import resources
+    from gladiator.runs import RunStore
+
+    ddb = boto3.client("dynamodb", **settings.boto3_kwargs())
+    store = RunStore(settings.table_name(resources.JOB_STATE), ddb)
+    ledger = _ledger(settings)
+    batches = {b.batch_id: b for b in ledger_batches(ledger)}
+    runs = []
+    for run in store.runs():
+        batch = batches.get(run["batch_id"])
+        runs.append(
+            {
+                **run,
+                "batch_state": str(batch.state) if batch else None,
+                "files": batch.file_count if batch else None,
+                "reconciliation": [r.as_dict() for r in store.reconciliation(run["batch_id"])],
+            }
+        )
+    s3 = boto3.client("s3", **settings.boto3_kwargs())
+    return {"runs": runs, "tables": delta_versions(s3, settings.lake_bucket)}
+
+
+def ledger_batches(ledger: Any) -> list[Any]:
+    from gladiator.ingestion import batches
+
+    return batches.list_batches(ledger)
+
+
+@pipeline_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (runs, tables, reconciliation).")
+def status(as_json: bool) -> None:
+    """Show pipeline runs, their per-entity reconciliation and each lake table's Delta version."""
+    from gladiator.config import load_settings
+
+    report = status_report(load_settings())
+    if as_json:
+        click.echo(json.dumps(report, default=str, indent=2))
+        return
+    for run in report["runs"]:
+        click.echo(
+            f"batch {run['batch_id']} seq {run.get('batch_seq')}: {run.get('state')} "
+            f"({run.get('files')} files, started {run.get('started_at')}, finished {run.get('finished_at', '-')})"
+        )
+        for job, info in sorted(run.get("jobs", {}).items()):
+            extra = f" {info.get('seconds')}s" if info.get("seconds") is not None else ""
+            click.echo(f"    {job:<20} {info.get('state')}{extra}")
+        if run["reconciliation"]:
+            click.echo(
+                f"    {'entity':<10} {'rows_in':>9} {'accepted':>9} {'quarant.':>9} {'dupl.':>7} {'stale':>7}  ok"
+            )
+        for r in run["reconciliation"]:
+            click.echo(
+                f"    {r['entity']:<10} {r['rows_in']:>9} {r['accepted']:>9} {r['quarantined']:>9} "
+                f"{r['duplicates']:>7} {r['stale']:>7}  {'yes' if r['balanced'] else 'NO'}"
+            )
+    click.echo("tables (Delta version):")
+    for table, version in report["tables"].items():
+        click.echo(f"    {table:<30} v{version}")

@@ -1,0 +1,112 @@
+"""Landing file parsing: raw text kept exactly, 1-based line numbers, malformed rows kept."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from gladiator.contracts import get_contract
+from gladiator.contracts.types import arrow_schema
+from gladiator.transforms import bronze
+
+REGION = get_contract("region")
+TS = "2024-01-02 03:04:05.123456"
+
+
+def rows(table: pa.Table) -> list[dict]:
+    return sorted(table.to_pylist(), key=lambda r: r[bronze.SOURCE_LINE])
+
+
+def test_csv_bom_crlf_quotes_empty_is_null_and_line_numbers():
+    data = (
+        "\ufeffr_regionkey,r_name,r_comment,updated_at\r\n"
+        f'0,AFRICA,"a, quoted ""comment""",{TS}\r\n'
+        f"1, america ,,{TS}\r\n"
+    ).encode()
+    out = rows(bronze.parse_csv(data, REGION))
+    assert [r[bronze.SOURCE_LINE] for r in out] == [2, 3]
+    assert out[0]["r_comment"] == 'a, quoted "comment"'
+    assert out[1]["r_name"] == " america "  # raw text: normalisation happens in silver
+    assert out[1]["r_comment"] is None
+    assert out[0]["updated_at"] == TS
+    assert all(r[bronze.PARSE_ERROR] is None for r in out)
+
+
+def test_csv_wrong_field_count_is_kept_as_malformed_with_its_line():
+    data = f"r_regionkey,r_name,r_comment,updated_at\n0,AFRICA,c,{TS}\n1,AMERICA\n2,ASIA,c,{TS},extra\n3,EUROPE,c,{TS}\n"
+    out = rows(bronze.parse_csv(data.encode(), REGION))
+    assert [r[bronze.SOURCE_LINE] for r in out] == [2, 3, 4, 5]
+    malformed = {r[bronze.SOURCE_LINE]: r for r in out if r[bronze.PARSE_ERROR]}
+    assert set(malformed) == {3, 4}
+    assert malformed[3][bronze.RAW_RECORD] == "1,AMERICA"
+    assert "expected 4 fields, got 2" in malformed[3][bronze.PARSE_ERROR]
+    assert out[3]["r_name"] == "EUROPE"
+
+
+def test_csv_gz_is_decompressed():
+    data = gzip.compress(f"r_regionkey,r_name,r_comment,updated_at\n4,MIDDLE EAST,c,{TS}\n".encode())
+    out = rows(bronze.parse_landing_file(data, "csv.gz", REGION))
+    assert out[0]["r_name"] == "MIDDLE EAST" and out[0][bronze.SOURCE_LINE] == 2
+
+
+def test_jsonl_keeps_number_text_and_flags_bad_lines():
+    lineitem = get_contract("lineitem")
+    good = {
+        "l_orderkey": 1,
+        "l_quantity": 12.30,
+        "l_discount": 0.05,
+        "l_shipdate": "1995-01-02",
+        "l_comment": None,
+    }
+    data = "\n".join([json.dumps(good), "{not json", "[1, 2]", "", json.dumps({"l_orderkey": "x"})]) + "\n"
+    out = rows(bronze.parse_jsonl(data.encode(), lineitem))
+    assert [r[bronze.SOURCE_LINE] for r in out] == [1, 2, 3, 5]
+    assert out[0]["l_quantity"] == "12.3" and out[0]["l_orderkey"] == "1"
+    assert out[0]["l_comment"] is None and out[0]["l_partkey"] is None
+    assert out[1][bronze.PARSE_ERROR] and out[2][bronze.PARSE_ERROR]
+    assert out[3]["l_orderkey"] == "x" and out[3][bronze.PARSE_ERROR] is None
+
+
+def test_parquet_typed_values_become_csv_text():
+    orders = get_contract("orders")
+    import datetime as dt
+    from decimal import Decimal
+
+    row = {
+        "o_orderkey": 7,
+        "o_custkey": 1,
+        "o_orderstatus": "F",
+        "o_totalprice": Decimal("12.30"),
+        "o_orderdate": dt.date(1995, 1, 2),
+        "o_orderpriority": "1-URGENT",
+        "o_clerk": "Clerk#1",
+        "o_shippriority": 0,
+        "o_comment": "c",
+        "updated_at": dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC),
+    }
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist([row], schema=arrow_schema(orders)), buffer)
+    out = rows(bronze.parse_parquet(buffer.getvalue(), orders))
+    assert out[0]["o_totalprice"] == "12.30"
+    assert out[0]["o_orderdate"] == "1995-01-02"
+    assert out[0]["updated_at"] == TS
+    assert out[0][bronze.SOURCE_LINE] == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "fmt"),
+    [
+        ("a/b.csv", "csv"),
+        ("a/b.csv.gz", "csv.gz"),
+        ("a/b.jsonl", "jsonl"),
+        ("a/b.parquet", "parquet"),
+        ("a/b.tsv", None),
+    ],
+)
+def test_format_of(key, fmt):
+    assert bronze.format_of(key) == fmt
