@@ -31,8 +31,14 @@ def bronze_df(spark: Any, entity: str, rows: list[dict[str, str | None]]) -> Any
 
     contract = get_contract(entity)
     data = [
-        tuple(row.get(c) for c in contract.column_names)
-        + ("file", "s3://landing/x.csv", i + 2, "b1", dt.datetime(2024, 3, 1))
+        (
+            *tuple(row.get(c) for c in contract.column_names),
+            "file",
+            "s3://landing/x.csv",
+            i + 2,
+            "b1",
+            dt.datetime(2024, 3, 1),
+        )
         for i, row in enumerate(rows)
     ]
     return spark.createDataFrame(data, bronze.bronze_schema(contract))
