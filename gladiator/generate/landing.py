@@ -26,6 +26,7 @@ FORMATS = ("csv", "csv.gz", "jsonl", "parquet")
 MIXED = "mixed"
 BOM = b"\xef\xbb\xbf"
 GZIP_LEVEL = 1  # speed over size: landing files are transient
+MAX_INSERTION_POINTS = 1000
 VARIANT_FREE = ("orders", "lineitem")  # big files: rewriting them in memory for BOM/CRLF costs too much
 
 
@@ -77,7 +78,12 @@ def plan_files(entity: str, entity_index: int, rows: int, fmt: str, files: int) 
 
 
 def place_rows(planned: list[PlannedRow], files: list[LandingFile], rng: np.random.Generator) -> np.ndarray:
-    """For every injected (non-noise) row, the truth row it follows; text-only rows go to text files."""
+    """For every injected (non-noise) row, the truth row it follows; text-only rows go to text files.
+
+    Rows are spread over at most MAX_INSERTION_POINTS random places per file (several injected
+    rows may follow one truth row): the landing data is then a concatenation of a few thousand
+    zero-copy slices instead of a gather of every row (the difference at SF1 is seconds).
+    """
     all_ranges = [(f.start, f.stop) for f in files if f.stop > f.start]
     text_ranges = [(f.start, f.stop) for f in files if f.stop > f.start and f.is_text]
     positions = np.zeros(len(planned), dtype=np.int64)
@@ -88,12 +94,16 @@ def place_rows(planned: list[PlannedRow], files: list[LandingFile], rng: np.rand
         if not ranges:
             raise ValueError("text-only rows planned but no text landing file")
         sizes = np.array([b - a for a, b in ranges])
-        draws = rng.integers(0, sizes.sum(), size=len(chosen))
+        points = min(len(chosen), MAX_INSERTION_POINTS * len(ranges))
+        draws = rng.integers(0, sizes.sum(), size=points)
         bounds = np.cumsum(sizes)
         slot = np.searchsorted(bounds, draws, side="right")
         offsets = draws - np.r_[0, bounds[:-1]][slot]
         starts = np.array([a for a, _ in ranges])
-        positions[chosen] = starts[slot] + offsets
+        spots = starts[slot] + offsets
+        positions[chosen] = (
+            spots if points == len(chosen) else spots[rng.integers(0, points, size=len(chosen))]
+        )
     return positions
 
 
@@ -141,6 +151,35 @@ def write_file(table: pa.Table, path: Path, landing: LandingFile, contract: Cont
         pq.write_table(to_typed(table, contract), path, compression="zstd")
 
 
+def _interleave(
+    text: pa.Table,
+    noise: list[PlannedRow],
+    noise_table: pa.Table,
+    sorted_positions: np.ndarray,
+    order: np.ndarray,
+    extra_table: pa.Table,
+) -> pa.Table:
+    """Truth rows in order, noisy rows in place of their truth row, each extra row after its
+    position: a zero-copy concatenation of slices (no gather of the big table)."""
+    events = sorted(
+        [(int(p.replaces), 0, k) for k, p in enumerate(noise) if p.replaces is not None]
+        + [(int(sorted_positions[rank]), 1, int(order[rank])) for rank in range(len(order))],
+    )
+    if not events:
+        return text
+    segments = []
+    cursor = 0
+    for row, is_extra, index in events:
+        stop = row + 1 if is_extra else row
+        if stop > cursor:
+            segments.append(text.slice(cursor, stop - cursor))
+        segments.append((extra_table if is_extra else noise_table).slice(index, 1))
+        cursor = row + 1
+    if cursor < text.num_rows:
+        segments.append(text.slice(cursor))
+    return pa.concat_tables(segments)
+
+
 def write_entity_landing(
     contract: Contract,
     text: pa.Table,
@@ -150,53 +189,43 @@ def write_entity_landing(
     rng: np.random.Generator,
 ) -> tuple[list[Fault], int]:
     """Write the entity's landing files; returns (row faults with their file and line, rows written)."""
-    n = text.num_rows
     noise = [p for p in planned if p.replaces is not None]
     extras = [p for p in planned if p.replaces is None]
     schema = text_schema(contract)
-    noise_table = pa.Table.from_pylist([p.values for p in noise], schema=schema)
-    extra_table = pa.Table.from_pylist([p.values for p in extras], schema=schema)
-    combined = pa.concat_tables([text, noise_table, extra_table])
+    noise_table = _rows_table([p.values for p in noise], schema)
+    extra_table = _rows_table([p.values for p in extras], schema)
 
     positions = place_rows(extras, files, rng)
     order = np.argsort(positions, kind="stable")
     sorted_positions = positions[order]
-    rows = np.arange(n, dtype=np.int64)
-    noise_rows = np.array([p.replaces for p in noise], dtype=np.int64)
-    rows[noise_rows] = n + np.arange(len(noise))
-    layout = np.insert(rows, sorted_positions + 1, n + len(noise) + order)
-    ordered = combined.take(pa.array(layout)) if (noise or extras) else text
+    ordered = _interleave(text, noise, noise_table, sorted_positions, order, extra_table)
 
-    def ordered_position(truth_row: np.ndarray | int) -> np.ndarray:
-        return np.asarray(truth_row) + np.searchsorted(sorted_positions, truth_row, side="left")
+    def ordered_position(truth_rows: np.ndarray) -> np.ndarray:
+        return truth_rows + np.searchsorted(sorted_positions, truth_rows, side="left")
 
-    file_of = np.searchsorted(np.array([f.stop for f in files]), np.arange(n), side="right")
-    faults: list[Fault] = []
-    for landing in files:
-        first, last = ordered_position(landing.start), ordered_position(landing.stop)
+    stops = np.array([f.stop for f in files])
+    file_starts = ordered_position(np.array([f.start for f in files]))
+    file_stops = ordered_position(stops)
+    for landing, first, last in zip(files, file_starts, file_stops, strict=True):
         write_file(ordered.slice(int(first), int(last - first)), landing_dir / landing.key, landing, contract)
 
-    def record(p: PlannedRow, truth_row: int, ordered_at: int) -> None:
-        landing = files[int(file_of[truth_row])]
-        line = ordered_at - int(ordered_position(landing.start)) + 1 + landing.header_lines
-        faults.append(
-            Fault(
-                contract.name,
-                landing.key,
-                line,
-                p.kind,
-                p.expected,
-                p.reason.value if p.reason else None,
-                p.column,
-                p.key,
-                p.detail,
-            )
-        )
-
-    for p in noise:
-        assert p.replaces is not None
-        record(p, p.replaces, int(ordered_position(p.replaces)))
-    for rank, index in enumerate(order):
-        position = int(positions[index])
-        record(extras[index], position, position + 1 + rank)
+    # where each non-plain row ended up: its truth row decides the file, its rank the line
+    noise_rows = np.array([p.replaces for p in noise], dtype=np.int64)
+    truth_rows = np.concatenate([noise_rows, sorted_positions])
+    ordered_at = np.concatenate([ordered_position(noise_rows), sorted_positions + 1 + np.arange(len(order))])
+    file_index = np.searchsorted(stops, truth_rows, side="right")
+    headers = np.array([f.header_lines for f in files])
+    lines = ordered_at - file_starts[file_index] + 1 + headers[file_index]
+    rows = noise + [extras[i] for i in order]
+    faults = [
+        Fault(contract.name, files[f].key, int(line), p.kind, p.expected, p.reason.value if p.reason else None,
+              p.column, p.key, p.detail)
+        for p, f, line in zip(rows, file_index, lines, strict=True)
+    ]  # fmt: skip
     return faults, ordered.num_rows
+
+
+def _rows_table(rows: list[dict[str, str | None]], schema: pa.Schema) -> pa.Table:
+    return pa.table(
+        {name: pa.array([r[name] for r in rows], pa.string()) for name in schema.names}, schema=schema
+    )

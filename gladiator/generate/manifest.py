@@ -9,7 +9,7 @@ files (BOM, CRLF) that must be accepted.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,13 @@ class Fault:
     column: str | None = None
     key: dict[str, str | None] | None = None
     detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity, "file": self.file, "line": self.line, "kind": self.kind,
+            "expected": self.expected, "reason": self.reason, "column": self.column, "key": self.key,
+            "detail": self.detail,
+        }  # fmt: skip
 
     def __post_init__(self) -> None:
         if self.expected not in EXPECTED:
@@ -49,12 +56,17 @@ class Manifest:
             "scale": self.scale,
             "format": self.format,
             "date_shift_days": self.date_shift_days,
-            "faults": [asdict(f) for f in faults],
+            "faults": [f.as_dict() for f in faults],
             "variants": sorted(self.variants, key=lambda v: (v["file"], v["kind"])),
         }
 
     def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
+        """One fault per line (readable diffs; json's C encoder only runs without ``indent``)."""
+        document = self.to_json()
+        faults = document.pop("faults")
+        head = json.dumps(document)[:-1]
+        lines = ",\n ".join(json.dumps(f) for f in faults)
+        path.write_text(f'{head}, "faults": [\n {lines}\n]}}\n', encoding="utf-8")
 
 
 def load_faults(path: Path) -> dict[str, Any]:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
 import duckdb
 import pyarrow as pa
 
-from gladiator.contracts import Contract
+from gladiator.contracts import Column, Contract
 from gladiator.contracts.types import arrow_schema
 
 NUMERIC_TYPES = ("bigint", "int")
+CAST_THREADS = 2
 JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
@@ -31,12 +33,15 @@ def text_schema(contract: Contract) -> pa.Schema:
 
 def to_text(table: pa.Table, contract: Contract) -> pa.Table:
     """Typed contract rows as landing text (one string column per contract column)."""
-    columns = []
-    for column in contract.columns:
+
+    def render(column: Column) -> pa.ChunkedArray:
         values = table[column.name]
         if column.type == "timestamp":
             values = values.cast(pa.timestamp("us"))  # UTC wall clock, 6 fraction digits
-        columns.append(values.cast(pa.string()))
+        return values.cast(pa.string())
+
+    with ThreadPoolExecutor(max_workers=CAST_THREADS) as pool:  # Arrow casts release the GIL
+        columns = list(pool.map(render, contract.columns))
     return pa.table(columns, schema=text_schema(contract))
 
 
