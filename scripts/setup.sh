@@ -88,7 +88,7 @@ done
 # --- 5. LocalStack (optional second emulator for S3/SQS/EventBridge) ----------------------
 # localstack-core runs on the host only under Python 3.13, in its own venv (MACHINE-NOTES).
 # Optional: without a Python 3.13 the LocalStack integration tests skip with that reason.
-LS_PINS="localstack-core==2026.3.0 cbor2<6 pyopenssl==25.3.0 cryptography<47 service-identity"
+LS_PINS="localstack-core[runtime]==2026.3.0 cbor2<6 pyopenssl==25.3.0 cryptography<47 service-identity"
 LS_PY=${GLADIATOR_LOCALSTACK_PYTHON:-}
 if [ -z "$LS_PY" ]; then
   for cand in python3.13 "$HOME/.pyenv/versions/3.13.0/bin/python3.13"; do

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+WRITE_WORKERS = 8  # parallel conditional writes per claim / mark_loaded (boto3 clients are thread-safe)
 COUNTER_KEY = {"pk": {"S": "counter"}, "sk": {"S": "batch"}}
 
 
@@ -111,7 +113,9 @@ def claim_batch(
         },
         ConditionExpression="attribute_not_exists(pk)",
     )
-    claimed = [e for e in candidates if _claim_file(ledger, e.file_id, batch_id)]
+    with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:  # distinct items: order does not matter
+        won = list(pool.map(lambda e: _claim_file(ledger, e.file_id, batch_id), candidates))
+    claimed = [e for e, ok in zip(candidates, won, strict=True) if ok]
     state = BatchState.CLAIMED if claimed else BatchState.EMPTY
     entities = sorted({e.entity for e in claimed if e.entity})
     ledger.client.update_item(
@@ -221,12 +225,17 @@ def mark_loaded(ledger: Ledger, batch_id: str, file_ids: list[str] | None = None
     if batch is None:
         raise KeyError(f"no batch {batch_id!r} in {ledger.job_state_table}")
     targets = list(batch.file_ids) if file_ids is None else list(file_ids)
-    moved, illegal = 0, []
-    for file_id in targets:
+
+    def load(file_id: str) -> bool | str:
         try:
-            moved += ledger.transition(file_id, LedgerState.LOADED, expected_batch_id=batch_id)
+            return ledger.transition(file_id, LedgerState.LOADED, expected_batch_id=batch_id)
         except IllegalTransition as exc:
-            illegal.append(str(exc))
+            return str(exc)
+
+    with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:
+        results = list(pool.map(load, targets))
+    moved = sum(1 for r in results if r is True)
+    illegal = [r for r in results if isinstance(r, str)]
     entries = ledger.get_many(list(batch.file_ids))
     if entries and all(e.state == LedgerState.LOADED for e in entries):
         _set_batch_state(ledger, batch_id, BatchState.LOADED, (BatchState.CLAIMED, BatchState.STARTED))

@@ -167,7 +167,7 @@ def test_burst_of_1000_files_all_reach_a_final_state(stack: IngestionStack) -> N
                 lambda f: s3.put_object(Bucket=stack.settings.landing_bucket, Key=f.key, Body=f.data), files
             )
         )
-    stats = stack.mapping(batch_size=10).run_until_idle(timeout=300)
+    stats = stack.mapping(batch_size=10, concurrency=4).run_until_idle(timeout=300)
     ledger = ledger_of(stack)
     load_everything(ledger)
     elapsed = time.monotonic() - started
