@@ -8,11 +8,14 @@ imports its heavy dependencies (Spark, boto3, Kafka) inside the command that nee
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
 import click
 
+from gladiator import constants as env
+from gladiator.config import use_local_credentials
 from gladiator.errors import GladiatorError
 
 
@@ -24,6 +27,8 @@ def cli() -> None:
     Everything runs against the local emulation by default (profile `local`); set
     GLADIATOR_PROFILE=aws to use a deployed account. Start with `gladiator local up`.
     """
+    if os.environ.get(env.PROFILE, "local") == "local":
+        use_local_credentials()  # the emulators accept any key; never needed on AWS
 
 
 # Every module of this package adds its commands to `cli` when imported (click lists them sorted).
