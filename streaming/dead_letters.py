@@ -1,0 +1,84 @@
+"""Publishing dead letters to the DLQ topic exactly once per micro-batch.
+
+Each batch's dead letters are written in one Kafka transaction that also commits a consumer-group
+offset ``batch_id + 1`` on the DLQ topic's partition 0 (the Kafka-native exactly-once pattern).
+The committed offset is the marker: a replayed batch whose marker is already there publishes
+nothing, and an attempt that died mid-transaction is aborted by the next ``init_transactions``.
+Readers use ``isolation.level=read_committed``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from gladiator.config import Settings
+from streaming import kafka
+
+
+class DeadLetterPublisher:
+    """One transactional producer per stream (``transactional.id`` fences zombie attempts)."""
+
+    def __init__(self, settings: Settings, *, topic: str, stream_name: str, timeout_s: float = 30.0) -> None:
+        from confluent_kafka import Consumer, Producer
+
+        self.topic = topic
+        self.timeout_s = timeout_s
+        group = f"gladiator-dlq-marker-{stream_name}"
+        self._consumer = Consumer(
+            kafka.client_config(
+                settings,
+                **{"group.id": group, "enable.auto.commit": False, "isolation.level": "read_committed"},
+            )
+        )
+        self._producer = Producer(
+            kafka.client_config(
+                settings,
+                **{
+                    "transactional.id": f"gladiator-dlq-{stream_name}",
+                    "enable.idempotence": True,
+                    "linger.ms": 20,
+                },
+            )
+        )
+        self._producer.init_transactions(timeout_s)
+
+    def published_through(self) -> int:
+        """The last batch id whose dead letters are committed (-1 if none)."""
+        from confluent_kafka import TopicPartition
+
+        [tp] = self._consumer.committed([TopicPartition(self.topic, 0)], timeout=self.timeout_s)
+        return tp.offset - 1 if tp.offset >= 0 else -1
+
+    def publish(self, batch_id: int, records: Sequence[dict[str, Any]]) -> int:
+        """Publish ``records`` (JSON-able dicts with ``key``) for ``batch_id``; idempotent.
+
+        Returns how many records this call published (0 for a replayed batch).
+        """
+        from confluent_kafka import TopicPartition
+
+        if not records or self.published_through() >= batch_id:
+            return 0
+        self._producer.begin_transaction()
+        try:
+            for record in records:
+                self._producer.produce(
+                    self.topic,
+                    key=(record.get("key") or "").encode(),
+                    value=json.dumps(record, default=str).encode(),
+                    headers={"reason": str(record.get("reason", "")), "batch_id": str(batch_id)},
+                )
+            marker = [TopicPartition(self.topic, 0, batch_id + 1)]
+            self._producer.send_offsets_to_transaction(
+                marker, self._consumer.consumer_group_metadata(), self.timeout_s
+            )
+            self._producer.commit_transaction(self.timeout_s)
+        except BaseException:
+            self._producer.abort_transaction(self.timeout_s)
+            raise
+        return len(records)
+
+    def close(self) -> None:
+        self._producer.flush(self.timeout_s)
+        self._consumer.close()

@@ -1,0 +1,114 @@
+"""The order event contract and the stream's pure helpers (no services)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from gladiator import events, resources
+from gladiator.config import load_settings
+from gladiator.contracts import get_contract
+from streaming import kafka, kpis
+from streaming.config import StreamConfig
+from streaming.producer import VIOLATIONS, violate
+
+NOW = dt.datetime(2026, 11, 26, 21, 0, 5, 123456)
+ORDER = {
+    "o_orderkey": 7, "o_custkey": 39136, "o_orderstatus": "O", "o_totalprice": Decimal("252004.18"),
+    "o_orderdate": dt.date(1996, 1, 10), "o_orderpriority": "2-HIGH", "o_clerk": "Clerk#000000470",
+    "o_shippriority": 0, "o_comment": "ly special requests ", "updated_at": NOW,
+}  # fmt: skip
+LINE = {
+    "l_orderkey": 7, "l_partkey": 182052, "l_suppkey": 9607, "l_linenumber": 1, "l_quantity": Decimal("12.00"),
+    "l_extendedprice": Decimal("13608.60"), "l_discount": Decimal("0.07"), "l_tax": Decimal("0.03"),
+    "l_returnflag": "N", "l_linestatus": "O", "l_shipdate": dt.date(1996, 2, 1), "l_commitdate": dt.date(1996, 3, 2),
+    "l_receiptdate": dt.date(1996, 2, 19), "l_shipinstruct": "TAKE BACK RETURN", "l_shipmode": "FOB",
+    "l_comment": "ss pinto beans wake", "updated_at": NOW,
+}  # fmt: skip
+
+
+def test_order_placed_carries_every_contract_column_in_the_shared_text_formats() -> None:
+    event = json.loads(events.encode(events.order_placed(ORDER, [LINE], produced_at=NOW)))
+    assert event["event_type"] == "order_placed" and event["event_version"] == events.EVENT_VERSION
+    assert event["order_key"] == 7 and len(event["event_id"]) == 36
+    assert event["produced_at"] == "2026-11-26 21:00:05.123456"
+    assert list(event["order"]) == get_contract("orders").column_names
+    assert list(event["lines"][0]) == get_contract("lineitem").column_names
+    assert event["order"]["o_totalprice"] == 252004.18 and event["order"]["o_orderdate"] == "1996-01-10"
+    assert event["lines"][0]["updated_at"] == "2026-11-26 21:00:05.123456"
+
+
+def test_status_change_and_its_contract_are_projections_of_orders() -> None:
+    event = events.order_status_changed(7, "F", updated_at=NOW, produced_at=NOW)
+    assert event["status"] == {
+        "o_orderkey": 7,
+        "o_orderstatus": "F",
+        "updated_at": "2026-11-26 21:00:05.123456",
+    }
+    contract = events.status_contract()
+    assert contract.column_names == list(events.STATUS_COLUMNS)
+    assert {r.name for r in contract.rules} == {"o_orderstatus_domain", "o_orderkey_positive"}
+
+
+def test_raw_event_schema_is_built_from_the_contracts_as_text() -> None:
+    schema = events.raw_event_schema()
+    order = schema["order"].dataType
+    lines = schema["lines"].dataType.elementType
+    assert order.names == get_contract("orders").column_names
+    assert lines.names == get_contract("lineitem").column_names
+    assert {f.dataType.simpleString() for f in [*order.fields, *lines.fields]} == {"string"}
+
+
+@pytest.mark.parametrize(("kind", "reason"), VIOLATIONS)
+def test_each_injected_violation_changes_the_event(kind: str, reason: str) -> None:
+    event = events.order_placed(ORDER, [LINE], produced_at=NOW)
+    assert violate(event, kind) != event
+    assert event == events.order_placed(ORDER, [LINE], produced_at=NOW, event_id=event["event_id"])
+
+
+def test_msk_iam_options_only_on_profile_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    local = load_settings("local")
+    assert "kafka.sasl.mechanism" not in kafka.spark_options(local)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("GLADIATOR_KAFKA_BOOTSTRAP", "b-1.msk:9098")
+    aws = load_settings("aws")
+    assert kafka.spark_options(aws)["kafka.sasl.mechanism"] == "AWS_MSK_IAM"
+    assert kafka.client_config(aws)["sasl.mechanism"] == "OAUTHBEARER"
+
+
+def test_stream_paths_and_horizon() -> None:
+    config = StreamConfig(topic="orders", allowed_lateness_s=60, max_clock_skew_s=30)
+    assert config.dedupe_horizon_s == 180
+    assert config.dead_letter_topic() == "orders.dlq"
+    assert config.root(load_settings("local")).startswith("s3a://")
+
+
+@mock_aws
+def test_kpi_contributions_are_added_once_per_batch_even_when_replayed() -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    spec = resources.LIVE_KPIS
+    client.create_table(
+        TableName="kpis",
+        KeySchema=[{"AttributeName": "kpi_key", "KeyType": "HASH"}, {"AttributeName": "window_start", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in spec.attribute_definitions().items()],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
+    window = dt.datetime(2026, 11, 26, 21, 0)
+    first = [kpis.Contribution("EUROPE", window, 2, Decimal("100.5000"), 5)]
+    second = [kpis.Contribution("EUROPE", window, 1, Decimal("20.2500"), 1)]
+    kw = {"prefix": "t#", "stream_name": "s", "ttl_days": 1}
+    assert kpis.apply_contributions(client, "kpis", first, batch_id=0, **kw) == (1, 0)
+    assert kpis.apply_contributions(client, "kpis", first, batch_id=0, **kw) == (0, 1)  # replay
+    assert kpis.apply_contributions(client, "kpis", second, batch_id=1, **kw) == (1, 0)
+    assert kpis.apply_contributions(client, "kpis", first, batch_id=0, **kw) == (0, 1)  # stale replay
+    totals = kpis.read_window_totals(client, "kpis", prefix="t#")
+    assert totals == {
+        ("EUROPE", "2026-11-26T21:00:00Z"): {
+            "orders": 3, "revenue": Decimal("120.75"), "lines": 6, "avg_basket": Decimal("40.25"),
+        }
+    }  # fmt: skip
