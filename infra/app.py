@@ -55,13 +55,14 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     warehouse = WarehouseStack(app, "Warehouse", stack_name=name("warehouse"), key=key, vpc=vpc, **common)
     processing = ProcessingStack(app, "Processing", stack_name=name("processing"), key=key, **common)
     ObservabilityStack(app, "Observability", stack_name=name("observability"), **common)
-    for consumer, producers in {
+    dependencies: dict[cdk.Stack, list[cdk.Stack]] = {
         state: [storage],
         ingestion: [storage, state],
         streaming: [storage, state],
         warehouse: [storage, streaming],
         processing: [storage, state, warehouse],
-    }.items():
+    }
+    for consumer, producers in dependencies.items():
         for producer in producers:
             consumer.add_stack_dependency(producer)
 

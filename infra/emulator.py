@@ -136,7 +136,7 @@ class Verifier:
 
     def client(self, name: str) -> Any:
         if name not in self.clients:
-            self.clients[name] = boto3.client(
+            self.clients[name] = boto3.client(  # type: ignore[call-overload]
                 name, endpoint_url=self.endpoint, region_name=REGION,
                 aws_access_key_id="testing", aws_secret_access_key="testing",
             )  # fmt: skip
@@ -263,9 +263,10 @@ def _simple(call: Callable[[Verifier, str, dict[str, Any], dict[str, str]], Any]
     return check
 
 
-def _exists_in(items: list[Any], what: str) -> None:
+def _exists_in(items: list[Any], what: str) -> bool:
     if not items:
         raise LookupError(f"{what} not found")
+    return True
 
 
 CHECKERS: dict[str, Checker] = {

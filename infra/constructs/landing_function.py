@@ -29,11 +29,11 @@ MISSING_STUB = (
 
 def default_requirements() -> str:
     """Powertools with the version pinned in constraints.txt (boto3 comes with the runtime)."""
-    pins = {}
+    pins: dict[str, str] = {}
     if CONSTRAINTS.exists():
         for line in CONSTRAINTS.read_text().splitlines():
-            name, _, version = line.partition("==")
-            pins[name.strip().lower().replace("_", "-")] = version.strip()
+            name, _, pinned = line.partition("==")
+            pins[name.strip().lower().replace("_", "-")] = pinned.strip()
     version = pins.get("aws-lambda-powertools")
     xray = pins.get("aws-xray-sdk")
     lines = [f"aws-lambda-powertools[tracer]{'==' + version if version else ''}"]

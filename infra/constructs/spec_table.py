@@ -39,7 +39,7 @@ class SpecTable(Construct):
             self,
             "Table",
             table_name=table_name,
-            partition_key=attribute(spec.partition_key),  # type: ignore[arg-type]
+            partition_key=attribute(spec.partition_key),
             sort_key=attribute(spec.sort_key),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -54,7 +54,7 @@ class SpecTable(Construct):
         for index in spec.indexes:
             self.table.add_global_secondary_index(
                 index_name=index.name,
-                partition_key=attribute(index.partition_key),  # type: ignore[arg-type]
+                partition_key=attribute(index.partition_key),
                 sort_key=attribute(index.sort_key),
                 projection_type=dynamodb.ProjectionType.ALL,
             )
