@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from gladiator.cli import cli
-from gladiator.config import load_settings, use_local_credentials
+from gladiator.config import Settings, load_settings, use_local_credentials
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     settings = load_settings()
     if settings.profile == "local":
         use_local_credentials()

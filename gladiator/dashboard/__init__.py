@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -58,10 +59,8 @@ def serve_forever(
     settings: Settings, *, host: str = "127.0.0.1", port: int = 8050, schema: str = "gold"
 ) -> None:
     server = DashboardServer(settings, host=host, port=port, schema=schema)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends the command quietly
         server._server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 __all__ = ["DashboardServer", "serve_forever"]

@@ -161,4 +161,4 @@ def normalize_filters(raw: dict[str, str | None], bounds: tuple[date, date]) -> 
 
 def run_chart(conn: Any, chart: Chart, schema: str, params: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """The chart's rows ``(x, series, value)`` exactly as its SQL returns them."""
-    return [tuple(row) for row in conn.execute(chart.query(schema), params).fetchall()]  # type: ignore[misc]
+    return [tuple(row) for row in conn.execute(chart.query(schema), params).fetchall()]

@@ -71,7 +71,7 @@ def export_tableau(
     import boto3
     from tableauhyperapi import Connection, CreateMode, HyperProcess, Telemetry
 
-    s3 = s3 or boto3.client("s3", **settings.boto3_kwargs())
+    s3 = s3 or boto3.client("s3", **settings.boto3_kwargs())  # type: ignore[call-overload]
     reader = DeltaLogReader(s3)
     contracts = [get_gold_contract(t) for t in tables] if tables else list(GOLD_TABLES.values())
     out_dir.mkdir(parents=True, exist_ok=True)

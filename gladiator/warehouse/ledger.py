@@ -42,7 +42,7 @@ class LoadLedger:
     def from_settings(cls, settings: Settings, client: Any | None = None) -> LoadLedger:
         import boto3
 
-        client = client or boto3.client("dynamodb", **settings.boto3_kwargs())
+        client = client or boto3.client("dynamodb", **settings.boto3_kwargs())  # type: ignore[call-overload]
         return cls(settings.table_name(resources.JOB_STATE), client)
 
     def get(self, table: str, schema: str) -> LedgerRecord | None:

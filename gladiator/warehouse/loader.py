@@ -100,7 +100,7 @@ def make_loader(settings: Settings, schema: str, *, s3: Any | None = None) -> Wa
 def _s3(settings: Settings) -> Any:
     import boto3
 
-    return boto3.client("s3", **settings.boto3_kwargs())
+    return boto3.client("s3", **settings.boto3_kwargs())  # type: ignore[call-overload]
 
 
 def gold_contracts() -> dict[str, Contract]:

@@ -69,7 +69,7 @@ class RedshiftLoader:
         if not role:
             raise ConfigurationError(f"Redshift COPY needs the role ARN in {constants.WAREHOUSE_COPY_ROLE}")
         return cls(
-            client or boto3.client("redshift-data", **settings.boto3_kwargs()),
+            client or boto3.client("redshift-data", **settings.boto3_kwargs()),  # type: ignore[call-overload]
             workgroup=workgroup,
             database=database,
             schema=schema,
