@@ -59,6 +59,8 @@ class IngestionStack(Stack):
                 constants.STACK_PREFIX: config.prefix,
                 constants.LANDING_BUCKET: landing.bucket_name,
                 constants.QUARANTINE_BUCKET: quarantine.bucket_name,
+                constants.LAKE_BUCKET: config.bucket_name(resources.LAKE),
+                constants.JOB_STATE_TABLE: config.name(resources.JOB_STATE.logical),
                 constants.LEDGER_TABLE: ledger.table_name,
                 constants.IDEMPOTENCY_TABLE: idempotency.table_name,
                 "POWERTOOLS_SERVICE_NAME": "on_landing_object",

@@ -42,7 +42,7 @@ class StreamingStack(Stack):
         connection = GlueNetworkConnection(
             self, "GlueConnection", connection_name=config.name("streaming-network"), vpc=self.network.vpc
         )
-        kafka_arguments = {"--kafka_topic": ORDERS_TOPIC, "--kafka_group_id": CONSUMER_GROUP}
+        kafka_arguments = {"--topic": ORDERS_TOPIC, "--kafka_group_id": CONSUMER_GROUP}
         self.kafka: MskServerless | None = None
         if config.managed_kafka:
             self.kafka = MskServerless(
