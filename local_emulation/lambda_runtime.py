@@ -22,6 +22,7 @@ the same contract the handler sees on AWS:
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import sys
 import threading
@@ -93,7 +94,7 @@ class PollStats:
     invocations: int = 0
     received: int = 0
     succeeded: int = 0
-    failed: int = 0  # reported in batchItemFailures (will be retried)
+    failed: int = 0  # records left for a retry: reported in batchItemFailures, or in a crashed batch
     crashed: int = 0  # invocations that raised: their whole batch is retried
     idle: bool = False  # run_until_idle: the queue drained (nothing visible or in flight)
     seconds: float = 0.0
@@ -224,7 +225,7 @@ class EventSourceMapping:
                     for i, m in enumerate(failed[start : start + 10])
                 ],
             )
-        stats.succeeded, stats.failed = len(succeeded), (0 if stats.crashed else len(failed))
+        stats.succeeded, stats.failed = len(succeeded), len(failed)
         return stats
 
     # --- until the queue is drained ---------------------------------------------------------
@@ -319,10 +320,10 @@ class IngestionStack:
             lambda: sqs.delete_queue(QueueUrl=self.queue_url),
             lambda: sqs.delete_queue(QueueUrl=self.dlq_url),
         ]
-        steps += [lambda t=t: dynamodb.delete_table(TableName=settings.table_name(t)) for t in _TABLES()]
-        steps += [
-            lambda b=b: _delete_bucket(s3, b) for b in (settings.landing_bucket, settings.quarantine_bucket)
-        ]
+        for table in _TABLES():
+            steps.append(functools.partial(dynamodb.delete_table, TableName=settings.table_name(table)))
+        for bucket in (settings.landing_bucket, settings.quarantine_bucket):
+            steps.append(functools.partial(_delete_bucket, s3, bucket))
         for step in steps:
             with contextlib.suppress(Exception):  # cleanup must not mask the test's outcome
                 step()

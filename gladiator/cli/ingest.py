@@ -6,21 +6,25 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gladiator.cli import cli
-from gladiator.config import load_settings, use_local_credentials
+from gladiator.config import Settings, load_settings, use_local_credentials
+
+if TYPE_CHECKING:
+    from gladiator.ingestion.ledger import Ledger
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     settings = load_settings()
     if settings.profile == "local":
         use_local_credentials()
     return settings
 
 
-def _ledger(settings):  # type: ignore[no-untyped-def]
+def _ledger(settings: Settings) -> Ledger:
     from gladiator import resources
     from gladiator.ingestion.clients import make_client
     from gladiator.ingestion.ledger import Ledger

@@ -31,4 +31,5 @@ def make_client(service: str, settings: Any, session: Any = None) -> Any:
     kwargs: dict[str, Any] = {"region_name": settings.region}
     if endpoint := endpoint_for(service, settings):
         kwargs["endpoint_url"] = endpoint
-    return (session or boto3.Session()).client(service, **kwargs)
+    factory: Any = (session or boto3.Session()).client
+    return factory(service, **kwargs)

@@ -59,11 +59,11 @@ class OrderDecision:
 def _default_client(client: Any | None) -> Any:
     if client is not None:
         return client
-    import boto3
 
     from gladiator.config import load_settings
+    from gladiator.ingestion.clients import make_client
 
-    return boto3.client("dynamodb", **load_settings().boto3_kwargs())
+    return make_client("dynamodb", load_settings())
 
 
 def _default_job_state_table() -> str:
@@ -169,7 +169,7 @@ class Ledger:
                 if not tie_breaker(head["head_file_id"]):
                     return OrderDecision(EventOrder.OLDER, head["head_file_id"])
             if self._advance_head(key, event, head):
-                return self._decide(event, head and head["head_file_id"], head and head.get("etag"))
+                return self._decide(event, (head or {}).get("head_file_id"), (head or {}).get("etag"))
         raise RuntimeError(f"{event.file_id}: sequencer watermark kept changing (5 attempts)")
 
     def _advance_if_newer(self, key: dict[str, Any], event: ObjectEvent) -> dict[str, Any] | bool:

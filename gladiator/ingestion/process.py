@@ -60,7 +60,7 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
     order = deps.ledger.order_event(event, tie_breaker=lambda other: _is_newer_version(deps.s3, event, other))
     entity, fmt = classify_key(event.key)
     entry, _created = deps.ledger.register(event, entity=entity, fmt=fmt)
-    base = {"file_id": event.file_id, "entity": entity, "format": fmt}
+    base: dict[str, Any] = {"file_id": event.file_id, "entity": entity, "format": fmt}
     if entry.state != LedgerState.RECEIVED:
         return Outcome(action="replay", state=entry.state.value, reason=entry.reason, **base)
     if order.order in (EventOrder.OLDER, EventOrder.DUPLICATE):

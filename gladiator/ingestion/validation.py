@@ -288,7 +288,7 @@ def _check_jsonl(contract: Contract, head: TextHead, limits: ValidationLimits) -
 def _same_type(actual: object, expected: object) -> bool:
     import pyarrow as pa
 
-    if pa.types.is_timestamp(actual) and pa.types.is_timestamp(expected):  # type: ignore[arg-type]
+    if pa.types.is_timestamp(actual) and pa.types.is_timestamp(expected):
         return actual.tz in (None, "UTC", "+00:00", "Etc/UTC")  # type: ignore[attr-defined]
     return bool(actual == expected)
 

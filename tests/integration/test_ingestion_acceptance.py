@@ -29,7 +29,7 @@ FINAL = {LedgerState.LOADED, LedgerState.QUARANTINED}
 def take_all_messages(stack: IngestionStack) -> list[str]:
     """Remove every message from the landing queue; return the bodies (S3 events as delivered)."""
     sqs = stack.client("sqs")
-    bodies = []
+    bodies: list[str] = []
     while True:
         got = sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=600)
         messages = got.get("Messages", [])

@@ -92,3 +92,22 @@ def test_good_and_bad_files_in_one_drop(stack: IngestionStack) -> None:
         QueueUrl=stack.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
     )
     assert dlq_depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_partial_failures_are_retried_and_poison_messages_reach_the_dlq(stack: IngestionStack) -> None:
+    """A message the handler cannot parse fails alone (batchItemFailures); SQS redelivers it until
+    maxReceiveCount (5) and then moves it to the DLQ; the good messages of the same batches are
+    deleted once processed."""
+    good = samples.valid_files("part", tag="dlq")
+    drop(stack, good)
+    sqs = stack.client("sqs")
+    sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps({"not": "an S3 event"}))
+
+    stats = stack.mapping(batch_size=10, retry_delay_s=1).run_until_idle(timeout=120)
+
+    assert stats.idle, stats
+    assert stats.failed == resources.LANDING_EVENTS.max_receive_count, stats  # one poison message, 5 tries
+    entries = final_states(ledger_of(stack))
+    assert all(entries[f.key].state == LedgerState.VALIDATED for f in good)
+    dead = sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in dead] == [{"not": "an S3 event"}]
