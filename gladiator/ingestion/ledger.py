@@ -379,3 +379,19 @@ class Ledger:
         from gladiator.ingestion import batches
 
         return batches.get_batch(self, batch_id)
+
+    def release_batch(self, batch_id: str) -> int:
+        """A failed run gives its unloaded files back (CLAIMED -> VALIDATED); batch -> FAILED."""
+        from gladiator.ingestion import batches
+
+        return batches.release_batch(self, batch_id)
+
+    def record_reconciliation(
+        self, batch_id: str, *, rows_in: int, accepted: int, quarantined: int, duplicates: int
+    ) -> None:
+        """Store the run's counts on the batch (rows in = accepted + quarantined + duplicates)."""
+        from gladiator.ingestion import batches
+
+        batches.record_reconciliation(
+            self, batch_id, rows_in=rows_in, accepted=accepted, quarantined=quarantined, duplicates=duplicates
+        )

@@ -110,7 +110,8 @@ def test_files_in_batch_and_release(ledger: Ledger) -> None:
     batch = ledger.claim_batch(3)
     assert batch is not None
     assert sorted(e.file_id for e in ledger.files_in_batch(batch.batch_id)) == sorted(batch.file_ids)
-    assert batches.release_batch(ledger, batch.batch_id) == 3
+    assert ledger.release_batch(batch.batch_id) == 3
+    assert ledger.release_batch(batch.batch_id) == 0  # replay
     assert ledger.get_batch(batch.batch_id).state == BatchState.FAILED  # type: ignore[union-attr]
     again = ledger.claim_batch(10)
     assert again is not None and sorted(again.file_ids) == sorted(ids)
@@ -171,3 +172,19 @@ def test_equal_sequencers_are_resolved_by_the_tie_breaker(ledger: Ledger) -> Non
 
 def test_sequencers_of_different_lengths_compare_after_padding() -> None:
     assert normalize_sequencer("0055AA") > normalize_sequencer("0055A9FFFF")  # type: ignore[operator]
+
+
+def test_reconciliation_is_stored_with_the_batch(ledger: Ledger) -> None:
+    validated(ledger, 1)
+    batch = ledger.claim_batch(5)
+    assert batch is not None
+    ledger.record_reconciliation(batch.batch_id, rows_in=10, accepted=7, quarantined=2, duplicates=1)
+    stored = ledger.get_batch(batch.batch_id)
+    assert stored is not None
+    assert stored.reconciliation == {
+        "rows_in": 10,
+        "accepted": 7,
+        "quarantined": 2,
+        "duplicates": 1,
+        "balanced": 1,
+    }
