@@ -142,13 +142,22 @@ def merge_latest(
     - ``updates`` must hold at most one row per key (resolve versions within the batch first).
 
     Idempotent on ``(app_id, version)`` through Delta's DML transaction identifiers: a re-run of
-    an already committed batch commits nothing. The table is created (empty, with ``updates``'
-    schema and ``partition_by``) if it does not exist. Returns True if the MERGE ran.
+    an already committed batch commits nothing. If the table does not exist, it is created by an
+    idempotent append of ``updates`` (same txn id, with ``partition_by``). Returns True if something was committed.
     """
     from delta.tables import DeltaTable
 
     spark = updates.sparkSession
-    create_empty_table(spark, path, updates.schema, partition_by=partition_by)
+    if not table_exists(spark, path):
+        # First load: nothing to merge with; a plain append (same txn id) is one job, not a join.
+        return idempotent_append(
+            updates,
+            path,
+            app_id=app_id,
+            version=version,
+            partition_by=partition_by,
+            user_metadata=user_metadata,
+        )
     if already_committed(spark, path, app_id, version):
         return False
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)

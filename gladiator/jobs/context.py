@@ -136,7 +136,7 @@ class BatchJobContext:
         return batch.batch_seq
 
     def register(self, layer: str, name: str, schema: Any, partition_by: list[str] | None = None) -> None:
-        """Register ``<layer>/<name>`` in the Glue catalog and in this Spark session."""
+        """Register ``<layer>/<name>`` in the Glue catalog (Spark SQL by name: lake.register_from_glue)."""
         from gladiator import lake
 
         table = lake.catalog_table_name(layer, name)
@@ -145,4 +145,3 @@ class BatchJobContext:
         lake.register_glue_table(
             self.client("glue"), database, table, location, schema, partition_by=partition_by or ()
         )
-        lake.register_in_session(self.spark, database, [(table, location)])

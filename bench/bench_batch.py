@@ -1,0 +1,243 @@
+"""Batch lakehouse benchmark (not a test): landing -> bronze -> silver (-> gold if the job exists)
+vs a bare Spark CSV -> Parquet conversion of the same landing files, side by side.
+
+    .venv/bin/python bench/bench_batch.py [--scales 0.1,1] [--no-extras]
+
+Per scale:
+- the pipeline through the local runner (spark-submit of the real job scripts, JVM start-up
+  included), wall time per job, and the peak RSS of all its processes (aim <= 3 GiB);
+- the bare conversion: a spark-submit reading the same CSV files from S3 with Spark's CSV reader
+  (all strings, no validation) and writing Parquet (zstd) to the lake; ratio pipeline/bare
+  (aim <= 2.5x at SF1);
+then, on the silver lineitem of the largest scale (in one extra Spark session):
+- the codec table: zstd / snappy / gzip, size and write time;
+- lineitem partitioning: by ship month (no join) vs by order month (join with orders): write time,
+  files, and a one-month query on each layout's own key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from gladiator import pipeline  # noqa: E402
+from gladiator.config import load_settings, use_local_credentials  # noqa: E402
+from gladiator.contracts import CONTRACTS  # noqa: E402
+from local_emulation import runner  # noqa: E402
+from tests.batch_helpers import IsolatedLake  # noqa: E402
+
+BARE_SCRIPT = """
+import sys, time
+from gladiator.spark import get_spark
+src, dst = sys.argv[1], sys.argv[2]
+spark = get_spark("bare_csv_to_parquet")
+started = time.monotonic()
+for entity in sys.argv[3].split(","):
+    (spark.read.option("header", True).csv(f"{src}/{entity}/*.csv")
+        .write.mode("overwrite").parquet(f"{dst}/{entity}"))
+print("BARE_WORK_SECONDS", time.monotonic() - started)
+"""
+
+
+class PeakRss:
+    """Samples the summed RSS of this process's descendants (the spark-submit trees)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _descendants_rss(self) -> int:
+        children: dict[int, list[int]] = {}
+        rss: dict[int, int] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(stat[1]), []).append(int(entry))
+                rss[int(entry)] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, IndexError, ValueError):
+                continue
+        total, stack = 0, list(children.get(os.getpid(), []))
+        while stack:
+            pid = stack.pop()
+            total += rss.get(pid, 0)
+            stack += children.get(pid, [])
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, self._descendants_rss())
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def bucket_bytes(lake: IsolatedLake, prefix: str) -> int:
+    s3 = lake.client("s3")
+    total = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=lake.lake_bucket, Prefix=prefix):
+        total += sum(o["Size"] for o in page.get("Contents", []))
+    return total
+
+
+def run_scale(settings, scale: float, work: Path) -> tuple[IsolatedLake, dict]:
+    from gladiator.generate import generate
+
+    out = work / f"sf{scale}"
+    started = time.monotonic()
+    generate(out, scale=scale, seed=42, faults=0.01, fmt="csv", files_per_entity=4)
+    gen_s = time.monotonic() - started
+    faults = json.loads((out / "faults.json").read_text())["faults"]
+    rejected = {f["file"] for f in faults if f["expected"] == "file_quarantined"}
+    lake = IsolatedLake.create(settings)
+    landing = out / "landing"
+    entities = list(CONTRACTS)
+    for path in sorted(landing.rglob("*.csv")):
+        key = str(path.relative_to(landing))
+        if key not in rejected and key.split("/")[0] in entities:
+            lake.drop(key, path.read_bytes())
+    batch = lake.claim()
+    argv = lake.job_args(batch.batch_id)
+    common = {k: v for k, v in zip(argv[1::2], argv[2::2], strict=True) if k != "--batch_id"}
+    jobs = ["landing_to_bronze", "bronze_to_silver"]
+    if pipeline.SILVER_TO_GOLD.script.exists():
+        jobs.append("silver_to_gold")
+    with PeakRss() as rss:
+        started = time.monotonic()
+        result = runner.run_pipeline(
+            batch.batch_id, batch_seq=batch.batch_seq, settings=settings, common=common, jobs=jobs
+        )
+        pipeline_s = time.monotonic() - started
+    # the bare conversion of the same CSV files, also through spark-submit
+    script = work / "bare.py"
+    script.write_text(BARE_SCRIPT)
+    from gladiator.spark import local_conf
+
+    conf = local_conf(settings)
+    command = [
+        str(runner.SPARK_SUBMIT),
+        "--master",
+        "local[2]",
+        "--driver-memory",
+        conf.pop("spark.driver.memory"),
+    ]
+    command += ["--jars", conf.pop("spark.jars")]
+    for k, v in conf.items():
+        command += ["--conf", f"{k}={v}"]
+    src = f"s3a://{lake.landing_bucket}"
+    dst = f"s3a://{lake.lake_bucket}/bare"
+    with PeakRss() as bare_rss:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [*command, str(script), src, dst, ",".join(entities)],
+            env=runner._environment(settings), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        bare_s = time.monotonic() - started
+    bare_work = float(
+        next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("BARE_WORK"))
+    )
+    figures = {
+        "scale": scale,
+        "generate_s": round(gen_s, 1),
+        "landing_mb": round(sum(p.stat().st_size for p in landing.rglob("*.csv")) / 2**20, 1),
+        "pipeline_s": round(pipeline_s, 1),
+        "jobs_s": {j.name: j.seconds for j in result.jobs if j.state == "SUCCEEDED"},
+        "pipeline_peak_rss_gib": round(rss.peak / 2**30, 2),
+        "bare_s": round(bare_s, 1),
+        "bare_work_s": round(bare_work, 1),
+        "bare_peak_rss_gib": round(bare_rss.peak / 2**30, 2),
+        "ratio_pipeline_over_bare": round(pipeline_s / bare_s, 2),
+        "silver_mb": round(bucket_bytes(lake, "silver/") / 2**20, 1),
+    }
+    return lake, figures
+
+
+def extras(settings, lake: IsolatedLake) -> dict:
+    """Codec table and lineitem partitioning, on the silver lineitem."""
+    from pyspark.sql import functions as F
+
+    from gladiator.spark import get_spark
+
+    spark = get_spark("bench_batch", settings=settings)
+    lineitem = (
+        spark.read.format("delta").load(lake.uri("silver", "lineitem")).drop("_ship_year", "_ship_month")
+    )
+    lineitem = lineitem.cache()
+    lineitem.count()
+    codecs = {}
+    for codec in ("zstd", "snappy", "gzip"):
+        spark.conf.set("spark.sql.parquet.compression.codec", codec)
+        path = f"s3a://{lake.lake_bucket}/bench/codec_{codec}"
+        started = time.monotonic()
+        lineitem.write.format("delta").mode("overwrite").save(path)
+        codecs[codec] = {
+            "write_s": round(time.monotonic() - started, 1),
+            "mb": round(bucket_bytes(lake, f"bench/codec_{codec}/") / 2**20, 1),
+        }
+    spark.conf.set("spark.sql.parquet.compression.codec", "zstd")
+    orders = spark.read.format("delta").load(lake.uri("silver", "orders")).select("o_orderkey", "o_orderdate")
+    layouts = {
+        "ship_month": lineitem.withColumn("_y", F.year("l_shipdate")).withColumn("_m", F.month("l_shipdate")),
+        "order_month": lineitem.join(orders, lineitem.l_orderkey == orders.o_orderkey)
+        .drop("o_orderkey")
+        .withColumn("_y", F.year("o_orderdate"))
+        .withColumn("_m", F.month("o_orderdate")),
+    }
+    partitioning = {}
+    for name, frame in layouts.items():
+        path = f"s3a://{lake.lake_bucket}/bench/part_{name}"
+        started = time.monotonic()
+        frame.write.format("delta").mode("overwrite").partitionBy("_y", "_m").save(path)
+        write_s = time.monotonic() - started
+        table = spark.read.format("delta").load(path)
+        started = time.monotonic()
+        table.where((F.col("_y") == 1995) & (F.col("_m") == 6)).agg(F.sum("l_extendedprice")).collect()
+        query_s = time.monotonic() - started
+        files = len(table.inputFiles())
+        partitioning[name] = {
+            "write_s": round(write_s, 1),
+            "files": files,
+            "one_month_query_s": round(query_s, 2),
+        }
+    return {"codecs_lineitem": codecs, "lineitem_partitioning": partitioning}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="0.1,1")
+    parser.add_argument("--no-extras", action="store_true")
+    args = parser.parse_args()
+    use_local_credentials()
+    settings = load_settings("local")
+    report: dict = {"load_average_at_start": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        lake = None
+        for scale in [float(s) for s in args.scales.split(",")]:
+            lake, figures = run_scale(settings, scale, Path(tmp))
+            report[f"sf{scale}"] = figures
+            print(json.dumps(figures), flush=True)
+        if lake is not None and not args.no_extras:
+            report["extras"] = extras(settings, lake)
+    report["load_average_at_end"] = os.getloadavg()
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
