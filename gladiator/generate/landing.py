@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from gladiator.contracts import Contract
 from gladiator.generate.manifest import Fault
-from gladiator.generate.render import text_schema, to_typed, write_jsonl
+from gladiator.generate.render import text_schema, to_typed, write_jsonl, write_parquet
 from gladiator.generate.row_faults import PlannedRow
 
 FORMATS = ("csv", "csv.gz", "jsonl", "parquet")
@@ -148,7 +147,7 @@ def write_file(table: pa.Table, path: Path, landing: LandingFile, contract: Cont
     elif landing.fmt == "jsonl":
         _write_jsonl(table, path, landing, contract)
     else:
-        pq.write_table(to_typed(table, contract), path, compression="zstd")
+        write_parquet(to_typed(table, contract), path, contract)
 
 
 def _interleave(
@@ -217,10 +216,11 @@ def write_entity_landing(
     headers = np.array([f.header_lines for f in files])
     lines = ordered_at - file_starts[file_index] + 1 + headers[file_index]
     rows = noise + [extras[i] for i in order]
+    keys = [f.key for f in files]
     faults = [
-        Fault(contract.name, files[f].key, int(line), p.kind, p.expected, p.reason.value if p.reason else None,
+        Fault(contract.name, keys[f], line, p.kind, p.expected, p.reason.value if p.reason else None,
               p.column, p.key, p.detail)
-        for p, f, line in zip(rows, file_index, lines, strict=True)
+        for p, f, line in zip(rows, file_index.tolist(), lines.tolist(), strict=True)
     ]  # fmt: skip
     return faults, ordered.num_rows
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import IO
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from gladiator.contracts import Column, Contract
 from gladiator.contracts.types import arrow_schema
@@ -57,6 +59,13 @@ def to_typed(table: pa.Table, contract: Contract) -> pa.Table:
             values = values.cast(field.type)
         columns.append(values)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def write_parquet(table: pa.Table, path: Path | IO[bytes], contract: Contract) -> None:
+    """Parquet as the generator writes it: snappy, dictionary encoding only for code columns
+    (building dictionaries for near-unique comments and keys costs CPU for nothing); deterministic."""
+    codes = [c.name for c in contract.columns if c.normalize == "upper" or c.type == "int"]
+    pq.write_table(table, path, compression="snappy", use_dictionary=codes or False)
 
 
 def _json_value_sql(name: str, type_: str) -> str:

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES, Contract
 from gladiator.contracts.types import arrow_schema
 from gladiator.generate.hashing import row_hash
+from gladiator.generate.render import write_parquet
 
 DAY_US = 86_400_000_000
 HOUR_US = 3_600_000_000
@@ -122,11 +123,11 @@ def build_truth(
 
 
 def write_truth(truth: dict[str, pa.Table], out: Path) -> dict[str, Path]:
-    """Write DIR/truth/<entity>/part-00000.parquet (zstd, deterministic bytes)."""
+    """Write DIR/truth/<entity>/part-00000.parquet (snappy, deterministic bytes)."""
     paths = {}
     for name, table in truth.items():
         path = out / "truth" / name / "part-00000.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path, compression="zstd")
+        write_parquet(table, path, CONTRACTS[name])
         paths[name] = path
     return paths
