@@ -111,3 +111,40 @@ def test_partial_failures_are_retried_and_poison_messages_reach_the_dlq(stack: I
     assert all(entries[f.key].state == LedgerState.VALIDATED for f in good)
     dead = sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10).get("Messages", [])
     assert [json.loads(m["Body"]) for m in dead] == [{"not": "an S3 event"}]
+
+
+def test_cli_drop_ingest_ledger(
+    stack: IngestionStack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gladiator drop DIR/landing` keys files by their entity folder; `ingest` runs the poller;
+    `ledger --json` shows each file's state and reason. Also: a file over the size limit."""
+    from click.testing import CliRunner
+
+    from gladiator.cli import cli
+
+    monkeypatch.setenv(constants.MAX_LANDING_FILE_BYTES, "50000")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")  # what `ingest` sets: restored after
+    load_handler_module().runtime.cache_clear()
+    landing = tmp_path / "landing"
+    files = [*samples.valid_files("orders", tag="cli"), *samples.bad_files("orders", tag="clibad")[:3]]
+    big = samples.SampleFile(
+        "orders/cli-big.csv", samples.csv_bytes(samples.get_contract("orders"), 600), None
+    )
+    assert len(big.data) > 50000
+    for f in [*files, big]:
+        (landing / f.key).parent.mkdir(parents=True, exist_ok=True)
+        (landing / f.key).write_bytes(f.data)
+    runner = CliRunner()
+    dropped = runner.invoke(cli, ["drop", "--quiet", str(landing)])
+    assert dropped.exit_code == 0, dropped.output
+    ingested = runner.invoke(cli, ["ingest", "--timeout", "120", "--retry-delay", "1"])
+    assert ingested.exit_code == 0, ingested.output
+    shown = runner.invoke(cli, ["ledger", "--json"])
+    assert shown.exit_code == 0, shown.output
+    rows = {r["key"]: r for r in map(json.loads, shown.stdout.splitlines())}
+    assert set(rows) == {f.key for f in [*files, big]}
+    assert rows[big.key]["state"] == "QUARANTINED" and rows[big.key]["reason"] == ReasonCode.FILE_TOO_LARGE
+    for f in files:
+        assert rows[f.key]["reason"] == (f.reason.value if f.reason else None)
+    only = runner.invoke(cli, ["ledger", "--json", "--state", "VALIDATED"])
+    assert len(only.stdout.splitlines()) == sum(f.reason is None for f in files)

@@ -188,3 +188,38 @@ def test_reconciliation_is_stored_with_the_batch(ledger: Ledger) -> None:
         "duplicates": 1,
         "balanced": 1,
     }
+
+
+def test_step_functions_start_is_idempotent_by_execution_name(ledger: Ledger) -> None:
+    import json
+
+    from gladiator.pipeline import execution_name
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    arn = sfn.create_state_machine(name="pipeline", definition=json.dumps(definition), roleArn=role)[
+        "stateMachineArn"
+    ]
+    validated(ledger, 2)
+    batch = ledger.claim_batch(5)
+    assert batch is not None
+    starter = batches.StepFunctionsStarter(arn, sfn)
+    first = batches.start_pipeline(ledger, batch, starter)
+    second = batches.start_pipeline(ledger, batch, starter)  # a retried scheduler: same name, no new run
+    executions = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert [e["name"] for e in executions] == [execution_name(batch.batch_id)]
+    assert first == second == executions[0]["executionArn"]
+    assert ledger.get_batch(batch.batch_id).state == BatchState.STARTED  # type: ignore[union-attr]
+
+
+def test_local_starter_runs_the_callable_with_the_batch(ledger: Ledger) -> None:
+    validated(ledger, 3)
+    ran: list[Any] = []
+    started = batches.claim_and_start(
+        ledger, batches.BatchPolicy(max_files=2), batches.LocalStarter(ran.append)
+    )
+    assert [b.file_count for b in started] == [2, 1]
+    assert [b.batch_id for b in ran] == [b.batch_id for b in started]
+    assert all(ledger.get_batch(b.batch_id).state == BatchState.STARTED for b in started)  # type: ignore[union-attr]
