@@ -40,8 +40,8 @@ def table_exists(spark: SparkSession, path: str) -> bool:
 
 
 def _snapshot(spark: SparkSession, path: str) -> Any:
-    jvm = spark._jvm  # type: ignore[attr-defined]
-    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)  # type: ignore[attr-defined]
+    jvm: Any = spark._jvm
+    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
     return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
 
 

@@ -146,7 +146,8 @@ def run_pipeline(
 
         from gladiator.runs import RunStore
 
-        runs = RunStore(common["--job_state_table"], boto3.client("dynamodb", **settings.boto3_kwargs()))
+        client = boto3.client("dynamodb", **settings.boto3_kwargs())  # type: ignore[call-overload]
+        runs = RunStore(common["--job_state_table"], client)
     stage_list = list(stages)
     all_jobs = [j for s in stage_list for j in s.jobs]
     runs.start_run(batch_id, batch_seq, [j.name for j in all_jobs])

@@ -16,6 +16,7 @@ scheduled maintenance job OPTIMIZEs silver with ``ZORDER BY contract.cluster_by`
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from gladiator import lake
 from gladiator.contracts import CONTRACTS, Contract
@@ -29,7 +30,7 @@ APP_ID = "bronze_to_silver"
 STAGE = "silver"
 
 
-def _silver_or_none(ctx: BatchJobContext, entity: str):  # type: ignore[no-untyped-def]
+def _silver_or_none(ctx: BatchJobContext, entity: str) -> Any:
     path = ctx.uri("silver", entity)
     return ctx.spark.read.format("delta").load(path) if lake.table_exists(ctx.spark, path) else None
 

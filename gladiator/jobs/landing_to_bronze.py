@@ -97,12 +97,13 @@ def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.Lan
             },
         )
         meta = {"batch_id": ctx.batch_id, "job": APP_ID}
-        kwargs = {"batch_id": ctx.batch_id, "ingested_at": ctx.started_at}
         if malformed:
-            rejected = bronze.malformed_to_quarantine(parsed, contract, **kwargs)
+            rejected = bronze.malformed_to_quarantine(
+                parsed, contract, batch_id=ctx.batch_id, ingested_at=ctx.started_at
+            )
             lake.idempotent_append(rejected, quarantine_path, app_id=APP_ID, version=seq, user_metadata=meta)
             ctx.register("quarantine", contract.name, rejected.schema)
-        rows = bronze.to_bronze(parsed, contract, **kwargs)
+        rows = bronze.to_bronze(parsed, contract, batch_id=ctx.batch_id, ingested_at=ctx.started_at)
         crash_point(f"before_bronze_commit:{contract.name}")
         lake.idempotent_append(rows, bronze_path, app_id=APP_ID, version=seq, user_metadata=meta)
         ctx.register("bronze", contract.name, rows.schema)

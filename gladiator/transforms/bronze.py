@@ -322,7 +322,7 @@ def read_landing_files(
     listing = spark.createDataFrame(
         spark.sparkContext.parallelize(rows, numSlices=max(1, len(rows))), file_schema
     )
-    return listing.mapInArrow(parse_partition, _parsed_spark_schema(contract))
+    return listing.mapInArrow(parse_partition, _parsed_spark_schema(contract))  # type: ignore[arg-type]
 
 
 def to_bronze(parsed: DataFrame, contract: Contract, *, batch_id: str, ingested_at: Any) -> DataFrame:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gladiator.contracts import Column, Contract, ReasonCode, get_contract
 from gladiator.transforms.bronze import (
@@ -315,7 +315,7 @@ def quarantined_rows(classified: DataFrame, contract: Contract) -> DataFrame:
     )
 
 
-def silver_schema(contract: Contract):  # type: ignore[no-untyped-def]
+def silver_schema(contract: Contract) -> Any:
     """Spark schema of silver/<entity> (for creating an empty table)."""
     from pyspark.sql import types as T
 
