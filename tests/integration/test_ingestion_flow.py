@@ -148,3 +148,43 @@ def test_cli_drop_ingest_ledger(
         assert rows[f.key]["reason"] == (f.reason.value if f.reason else None)
     only = runner.invoke(cli, ["ledger", "--json", "--state", "VALIDATED"])
     assert len(only.stdout.splitlines()) == sum(f.reason is None for f in files)
+
+
+def test_generated_landing_files_end_in_the_states_faults_json_expects(
+    stack: IngestionStack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generator's landing drop (every format) through the whole chain: each file fault listed
+    in faults.json is quarantined with its reason; every other file is VALIDATED."""
+    from click.testing import CliRunner
+
+    from gladiator.cli import cli
+    from gladiator.ingestion.clients import make_client
+    from gladiator.ingestion.drop import drop_paths
+
+    out = tmp_path / "gen"
+    generated = CliRunner().invoke(
+        cli, ["generate", "-s", "0.01", "-o", str(out), "--format", "mixed", "--files-per-entity", "2"]
+    )
+    assert generated.exit_code == 0, generated.output
+    faults = json.loads((out / "faults.json").read_text())["faults"]
+    expected = {f["file"]: f["reason"] for f in faults if f["expected"] == "file_quarantined"}
+    assert len(expected) >= 10
+    report = drop_paths(
+        [out / "landing"],
+        s3=make_client("s3", stack.settings),
+        bucket=stack.settings.landing_bucket,
+        progress=False,
+    )
+
+    assert stack.mapping().run_until_idle(timeout=180).idle
+
+    entries = final_states(ledger_of(stack))
+    assert set(entries) == set(report.keys)
+    for key, entry in entries.items():
+        if key in expected:
+            assert (entry.state, entry.reason) == (LedgerState.QUARANTINED, expected[key]), (
+                key,
+                entry.reason_detail,
+            )
+        else:
+            assert entry.state == LedgerState.VALIDATED, (key, entry.reason, entry.reason_detail)
