@@ -31,8 +31,8 @@ def usable_arguments(
             f"job {job_name}: argument(s) {reserved} are reserved by Glue and were dropped; "
             "rename them in gladiator/pipeline.py (e.g. --extract_mode)."
         )
-        print(f"[gladiator] WARNING {message}", file=sys.stderr)
-        if scope is not None:
+        if scope is not None:  # warn once, where the job is defined (not again per state-machine task)
+            print(f"[gladiator] WARNING {message}", file=sys.stderr)
             Annotations.of(scope).add_warning_v2("gladiator:glue-reserved-argument", message)
     return {k: v for k, v in arguments.items() if k not in GLUE_RESERVED_ARGUMENTS}
 

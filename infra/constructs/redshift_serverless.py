@@ -71,6 +71,6 @@ class RedshiftServerless(Construct):
             enhanced_vpc_routing=True,
             **network,  # type: ignore[arg-type]
         )
-        self.workgroup.add_dependency(self.namespace)
+        self.workgroup.node.add_dependency(self.namespace)
         self.database_name = database_name
         self.workgroup_name = workgroup_name
