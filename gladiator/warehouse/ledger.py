@@ -65,8 +65,8 @@ class LoadLedger:
     def record(
         self, table: str, schema: str, *, delta_version: int, row_count: int, manifest_uri: str
     ) -> bool:
-        """Record ``delta_version`` as loaded; never moves backwards. Returns False if a newer (or the
-        same) version was already recorded."""
+        """Record ``delta_version`` as loaded; never moves backwards. Returns False if a newer version
+        was already recorded."""
         try:
             self._ddb.put_item(
                 TableName=self.table_name,
@@ -78,7 +78,7 @@ class LoadLedger:
                     "loaded_at": {"S": datetime.now(UTC).isoformat()},
                     "manifest_uri": {"S": manifest_uri},
                 },
-                ConditionExpression="attribute_not_exists(pk) OR delta_version < :v",
+                ConditionExpression="attribute_not_exists(pk) OR delta_version <= :v",
                 ExpressionAttributeValues={":v": {"N": str(delta_version)}},
             )
         except self._ddb.exceptions.ConditionalCheckFailedException:

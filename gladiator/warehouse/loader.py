@@ -4,7 +4,8 @@ One interface, two implementations: ``RedshiftLoader`` (AWS, Data API) and ``Pos
 (local). ``load_gold`` is the same on both:
 
 1. read each gold table's current Delta version from its log;
-2. skip tables whose version the load ledger already records (reloading a version is a no-op);
+2. skip tables whose version the warehouse already holds: its marker table, written in the load
+   transaction, is the truth; the ledger (job state) follows it (reloading a version is a no-op);
 3. write one COPY manifest per pending table (the snapshot's Parquet files);
 4. load every pending table in ONE warehouse transaction (staging -> MERGE -> delete missing ->
    marker row), so a failure anywhere leaves every target as it was;
@@ -140,19 +141,19 @@ def load_gold(
     for contract in contracts:
         uri = (table_uris or {}).get(contract.name) or settings.lake_uri("gold", contract.name)
         snapshot = reader.snapshot(uri)
-        record = ledger.get(contract.name, schema)
-        if record and record.delta_version >= snapshot.version:
-            summary.tables.append(
-                TableLoad(contract.name, record.delta_version, "unchanged", record.row_count)
-            )
+        held = in_warehouse.get(contract.name)
+        if held is not None and held >= snapshot.version:
+            # The warehouse's own marker (written in the load transaction) is the truth.
+            record = ledger.get(contract.name, schema)
+            if record is None or record.delta_version < held:
+                # Committed in the warehouse but the ledger write was lost: repair, do not reload.
+                ledger.record(contract.name, schema, delta_version=held, row_count=-1, manifest_uri="")
+                summary.tables.append(TableLoad(contract.name, held, "repaired"))
+            else:
+                summary.tables.append(TableLoad(contract.name, held, "unchanged", record.row_count))
             continue
-        if in_warehouse.get(contract.name) == snapshot.version:
-            # Committed in the warehouse but the ledger write was lost: repair, do not reload.
-            ledger.record(
-                contract.name, schema, delta_version=snapshot.version, row_count=-1, manifest_uri=""
-            )
-            summary.tables.append(TableLoad(contract.name, snapshot.version, "repaired"))
-            continue
+        # Not in the warehouse at this version (new version, first load, or a warehouse that was
+        # reset while the ledger still remembers the version): load it.
         target = manifest_uri(settings.assets_bucket, schema, contract.name, snapshot.version)
         write_manifest(s3, target, build_manifest(snapshot))
         plans.append(TablePlan(contract, snapshot, target))

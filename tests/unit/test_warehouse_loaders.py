@@ -150,3 +150,79 @@ def test_redshift_failure_is_a_rolled_back_load_error() -> None:
 def test_redshift_unreachable_is_warehouse_unavailable() -> None:
     with pytest.raises(WarehouseUnavailable, match="unreachable"):
         _loader(FakeDataApi([], fail_submit=True)).prepare(list(GOLD_TABLES.values()))
+
+
+class FakeWarehouse:
+    """A WarehouseLoader whose marker table is a dict; ``load`` is all-or-nothing."""
+
+    dialect = "fake"
+    schema = "gold"
+
+    def __init__(self) -> None:
+        self.marker: dict[str, int] = {}
+        self.loads: list[list[str]] = []
+
+    def prepare(self, contracts: Any) -> None:
+        pass
+
+    def loaded_versions(self) -> dict[str, int]:
+        return dict(self.marker)
+
+    def load(self, plans: Any) -> dict[str, int]:
+        self.loads.append([p.contract.name for p in plans])
+        self.marker.update({p.contract.name: p.snapshot.version for p in plans})
+        return {p.contract.name: 1 for p in plans}
+
+
+def test_load_gold_loads_each_version_once_and_trusts_the_warehouse_marker(s3: Any) -> None:
+    from dataclasses import replace
+
+    from gladiator.config import local_settings
+    from gladiator.contracts import Column, Contract
+    from gladiator.warehouse import load_gold
+    from gladiator.warehouse.ledger import LoadLedger
+
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName="job-state",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    s3.create_bucket(Bucket="assets")
+    settings = replace(
+        local_settings(), naming=replace(local_settings().naming, overrides={"assets": "assets"})
+    )
+    contract = Contract(
+        name="t",
+        description="",
+        columns=(Column(name="k", type="bigint"), Column(name="updated_at", type="timestamp")),
+        primary_key=("k",),
+    )
+    ledger = LoadLedger("job-state", ddb)
+    warehouse = FakeWarehouse()
+
+    def run() -> str:
+        summary = load_gold(
+            settings,
+            contracts=[contract],
+            loader=warehouse,
+            ledger=ledger,
+            s3=s3,
+            table_uris={"t": "s3://lake/gold/t"},
+        )
+        return summary.tables[0].status
+
+    assert run() == "loaded" and ledger.get("t", "gold").delta_version == 1  # type: ignore[union-attr]
+    assert run() == "unchanged"
+    ddb.delete_item(TableName="job-state", Key={"pk": {"S": "warehouse#t"}, "sk": {"S": "gold"}})
+    assert run() == "repaired" and ledger.get("t", "gold").delta_version == 1  # type: ignore[union-attr]
+    warehouse.marker.clear()  # the warehouse was reset; the ledger still says version 1
+    assert run() == "loaded"
+    _commit(s3, 2, [_add("_y=1/e.parquet")])
+    assert run() == "loaded" and ledger.get("t", "gold").delta_version == 2  # type: ignore[union-attr]
+    assert warehouse.loads == [["t"], ["t"], ["t"]]
+    assert s3.get_object(Bucket="assets", Key="warehouse/manifests/gold/t/v00000000000000000002.manifest")
