@@ -117,3 +117,16 @@ def test_postgres_sql_parses(name: str) -> None:
     ):
         parsed = sqlglot.parse_one(statement, read="postgres", error_level=sqlglot.ErrorLevel.RAISE)
         assert not isinstance(parsed, exp.Command)
+
+
+@pytest.mark.parametrize("dialect", ["redshift", "postgres"])
+def test_business_views_parse_in_both_warehouses(dialect: str) -> None:
+    from gladiator.warehouse.views import create_view_sql, referenced_tables, view_names
+
+    assert len(view_names()) >= 9
+    for name in view_names():
+        parsed = sqlglot.parse_one(
+            create_view_sql(name, "gold"), read=dialect, error_level=sqlglot.ErrorLevel.RAISE
+        )
+        assert isinstance(parsed, exp.Create), name
+        assert referenced_tables(name) <= set(GOLD_TABLES), name
