@@ -95,7 +95,7 @@ def latency(settings, spark, lake: str, rate: int, seconds: float) -> dict:
     producer.start()
     producer.join()
     report = sent["report"]
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + 900
     while handle.result.orders_placed < len(report.placed) and time.monotonic() < deadline:
         time.sleep(1)
     handle.stop()
@@ -132,11 +132,15 @@ def main() -> None:
     parser.add_argument("--rates", default="1000,5000,20000")
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--lake-root", help="lake root URI (default: a fresh folder in the moto lake bucket)")
     args = parser.parse_args()
     use_local_credentials()
     settings = load_settings()
     spark = get_spark("bench-streaming", settings=settings)
-    lake = f"s3a://{settings.lake_bucket}/bench/streaming-{uuid.uuid4().hex[:8]}"
+    lake = args.lake_root or f"s3a://{settings.lake_bucket}/bench/streaming-{uuid.uuid4().hex[:8]}"
+    print(
+        json.dumps({"lake_root": lake, "events": args.events, "rates": args.rates, "seconds": args.seconds})
+    )
     if not args.skip_throughput:
         print(json.dumps({"throughput": throughput(settings, spark, lake, args.events)}), flush=True)
     for rate in (int(r) for r in args.rates.split(",") if r):

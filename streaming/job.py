@@ -40,7 +40,7 @@ class StreamRunResult:
     dead_letters: Counter[str] = field(default_factory=Counter)
     dlq_published: int = 0
     kpi_written: int = 0
-    duplicates_dropped: int = 0  # Spark's dedupe operator (numDroppedDuplicateRows)
+    duplicates_dropped: int = 0  # Kafka records read minus records kept by the event-id dedupe
     dropped_by_watermark: int = 0  # Spark's late-row drops; 0 by construction (see StreamConfig)
     input_rows: int = 0  # Kafka records read, before dedupe
     seconds: float = 0.0
@@ -119,12 +119,21 @@ class StreamHandle:
         self._collect_progress()
         self.query.stop()
         self._collect_progress()
+        self.result.duplicates_dropped = max(0, self.result.input_rows - self.result.records)
         self._publisher.close()
         self.result.seconds = time.monotonic() - self._started
         return self.result
 
     def await_termination(self, timeout_s: float | None = None) -> bool:
-        done = bool(self.query.awaitTermination(timeout_s) if timeout_s else self.query.awaitTermination())
+        """Wait for the query to end; a failure is left for ``raise_if_failed`` (True if ended)."""
+        from pyspark.errors import StreamingQueryException
+
+        try:
+            done = bool(
+                self.query.awaitTermination(timeout_s) if timeout_s else self.query.awaitTermination()
+            )
+        except StreamingQueryException:
+            done = True
         self._collect_progress()
         return done
 
