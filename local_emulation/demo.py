@@ -1,13 +1,22 @@
 """The end-to-end local demo: every capability of the pipeline, in order, with counts and timings.
 
-generate → drop → ledger → bronze/silver/gold → OLTP extract → stream → warehouse → dashboard.
-Each step is a function returning the figures it wants in the closing summary; a failing step
-stops the demo with its error (nothing is skipped silently).
+generate → drop → ledger → OLTP seed → bronze/silver/gold → OLTP churn + incremental extract →
+stream → warehouse → Tableau + EDA → dashboard.
+
+Each step runs the same `gladiator` commands a user would type (their output is shown as it
+happens) and returns the figures for the closing summary. A failing step stops the demo with
+its error: nothing is skipped silently.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +25,14 @@ from typing import Any
 import click
 
 from gladiator.config import Settings
+from gladiator.errors import GladiatorError
 
 StepResult = dict[str, Any]
+GLADIATOR = [sys.executable, "-m", "gladiator.cli"]
+
+
+class DemoFailed(GladiatorError):
+    """A demo step's command failed."""
 
 
 @dataclass
@@ -28,7 +43,14 @@ class DemoContext:
     seed: int
     faults: float
     keep_dashboard: bool
+    stream_seconds: float = 15.0
+    stream_rate: float = 1000.0
+    dashboard_port: int = 8050
     state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.workdir / "data"
 
 
 @dataclass(frozen=True)
@@ -48,17 +70,184 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def step_local_stack(ctx: DemoContext) -> StepResult:
-    from local_emulation import stack
+def gladiator(*args: str, capture: bool = False, timeout: float = 3600) -> str:
+    """Run one `gladiator` command; its stderr (progress) streams through, stdout is returned
+    when ``capture`` (else shown). Raises DemoFailed naming the command on a non-zero exit."""
+    command = [*GLADIATOR, *args]
+    _say(f"    $ gladiator {' '.join(args)}")
+    result = subprocess.run(
+        command,
+        stdout=subprocess.PIPE if capture else None,
+        text=True,
+        timeout=timeout,
+        env=os.environ.copy(),
+    )
+    if result.returncode != 0:
+        raise DemoFailed(f"`gladiator {' '.join(args)}` failed with exit code {result.returncode}")
+    return result.stdout or ""
 
-    report = stack.up(ctx.settings, progress=lambda m: _say(f"    {m}"))
-    return {"services": 4, "aws resources": len(report.created) + len(report.existing)}
+
+# --- steps -----------------------------------------------------------------------------------
+def step_local_stack(ctx: DemoContext) -> StepResult:
+    gladiator("local", "up")
+    status = json.loads(gladiator("local", "status", "--json", capture=True))
+    return {"services healthy": sum(status["services"].values()), "aws endpoint": status["aws_endpoint"]}
+
+
+def step_generate(ctx: DemoContext) -> StepResult:
+    gladiator(
+        "generate", "--scale", str(ctx.scale), "--out", str(ctx.data_dir), "--seed", str(ctx.seed),
+        "--faults", str(ctx.faults), "--format", "mixed", "--files-per-entity", "2",
+    )  # fmt: skip
+    faults = json.loads((ctx.data_dir / "faults.json").read_text())["faults"]
+    truth_rows = 0
+    import pyarrow.parquet as pq
+
+    for part in (ctx.data_dir / "truth").rglob("*.parquet"):
+        truth_rows += pq.read_metadata(part).num_rows
+    files = [p for p in (ctx.data_dir / "landing").rglob("*") if p.is_file()]
+    ctx.state["truth_rows"] = truth_rows
+    return {"truth rows": truth_rows, "landing files": len(files), "injected faults": len(faults)}
+
+
+def step_drop(ctx: DemoContext) -> StepResult:
+    gladiator("drop", str(ctx.data_dir / "landing"))
+    files = [p for p in (ctx.data_dir / "landing").rglob("*") if p.is_file()]
+    return {"files dropped": len(files), "MB": round(sum(p.stat().st_size for p in files) / 1e6, 1)}
+
+
+def _ledger_states() -> Counter[str]:
+    lines = gladiator("ledger", "--json", capture=True).splitlines()
+    return Counter(json.loads(line)["state"] for line in lines if line.strip())
+
+
+def step_ledger(ctx: DemoContext) -> StepResult:
+    gladiator("ingest", "--until-idle", "--timeout", "600")
+    states = _ledger_states()
+    return {k.lower(): v for k, v in sorted(states.items())}
+
+
+def step_oltp_seed(ctx: DemoContext) -> StepResult:
+    gladiator("mysql", "seed", "--from", str(ctx.data_dir))
+    return {"source": "MariaDB retail"}
+
+
+def _pipeline_status() -> dict[str, Any]:
+    return dict(json.loads(gladiator("pipeline", "status", "--json", capture=True)))
+
+
+def step_pipeline(ctx: DemoContext) -> StepResult:
+    gladiator("pipeline", "run", "--wait")
+    status = _pipeline_status()
+    ctx.state["pipeline_status"] = status
+    return _layer_figures(status)
+
+
+def _layer_figures(status: dict[str, Any]) -> StepResult:
+    """Row counts per layer from `pipeline status --json` (whatever tables it reports)."""
+    figures: StepResult = {}
+    for table in status.get("tables", []):
+        layer = str(table.get("layer") or str(table.get("name", "")).split("/")[0])
+        rows = table.get("rows")
+        if isinstance(rows, int):
+            figures[f"{layer} rows"] = figures.get(f"{layer} rows", 0) + rows
+    runs = status.get("runs", [])
+    if runs:
+        figures["runs"] = len(runs)
+        figures["last run"] = runs[0].get("state", "?") if isinstance(runs[0], dict) else "?"
+    return figures
+
+
+def step_oltp_incremental(ctx: DemoContext) -> StepResult:
+    gladiator("mysql", "churn", "--orders", "50", "--updates", "100", "--seed", str(ctx.seed))
+    gladiator("pipeline", "run", "--wait")
+    return _layer_figures(_pipeline_status())
+
+
+def step_stream(ctx: DemoContext) -> StepResult:
+    produced = gladiator(
+        "stream", "produce", "--rate", str(ctx.stream_rate), "--duration", str(ctx.stream_seconds),
+        "--faults", "0.01", "--scale", str(ctx.scale), capture=True,
+    )  # fmt: skip
+    gladiator("stream", "run", "--available-now")
+    counts = _last_json(produced)
+    return {k: v for k, v in counts.items() if isinstance(v, int | float)}
+
+
+def _last_json(text: str) -> dict[str, Any]:
+    for line in reversed(text.strip().splitlines()):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def step_warehouse(ctx: DemoContext) -> StepResult:
+    out = gladiator("warehouse", "load", capture=True)
+    click.echo(out, nl=False)
+    summary = _last_json(out)
+    return {k: v for k, v in summary.items() if isinstance(v, int | float | str)} or {"loaded": "yes"}
+
+
+def step_exports(ctx: DemoContext) -> StepResult:
+    tableau = ctx.workdir / "tableau"
+    eda = ctx.workdir / "eda"
+    gladiator("export", "tableau", "--out", str(tableau))
+    gladiator("eda", "--out", str(eda))
+    return {
+        "hyper extracts": len(list(tableau.glob("*.hyper"))),
+        "eda report": str(next(iter(sorted(eda.glob("*.html"))), eda)),
+    }
+
+
+def step_dashboard(ctx: DemoContext) -> StepResult:
+    url = f"http://127.0.0.1:{ctx.dashboard_port}/"
+    _say(f"    $ gladiator dashboard --port {ctx.dashboard_port}")
+    server = subprocess.Popen(
+        [*GLADIATOR, "dashboard", "--port", str(ctx.dashboard_port)], env=os.environ.copy()
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    size = len(response.read())
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise DemoFailed(f"the dashboard did not come up at {url}") from None
+                time.sleep(0.5)
+        if ctx.keep_dashboard:
+            _say(f"    dashboard at {url} — Ctrl-C to stop")
+            server.wait()
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=20)
+    return {"url": url, "page bytes": size}
 
 
 def default_steps() -> list[Step]:
     """The demo's steps, in pipeline order."""
     return [
         Step("local stack", step_local_stack),
+        Step("generate", step_generate),
+        Step("drop into S3 landing", step_drop),
+        Step("ledger (landing Lambda)", step_ledger),
+        Step("OLTP seed (MariaDB)", step_oltp_seed),
+        Step("bronze/silver/gold", step_pipeline),
+        Step("OLTP churn + incremental", step_oltp_incremental),
+        Step("stream (Kafka -> Delta)", step_stream),
+        Step("warehouse (PostgreSQL)", step_warehouse),
+        Step("Tableau + EDA", step_exports),
+        Step("dashboard", step_dashboard),
     ]
 
 
@@ -72,16 +261,18 @@ def run_demo(ctx: DemoContext, steps: list[Step] | None = None) -> list[StepOutc
         figures = step.run(ctx)
         outcome = StepOutcome(step.name, time.monotonic() - t0, figures)
         outcomes.append(outcome)
-        details = ", ".join(f"{k}={v}" for k, v in figures.items())
-        _say(f"    done in {outcome.seconds:.1f} s: {details}")
+        _say(f"    done in {outcome.seconds:.1f} s: {_fmt(figures)}")
     print_summary(outcomes, time.monotonic() - total0)
     return outcomes
+
+
+def _fmt(figures: StepResult) -> str:
+    return ", ".join(f"{k}={v}" for k, v in figures.items())
 
 
 def print_summary(outcomes: list[StepOutcome], total_s: float) -> None:
     click.echo("\nGladiator demo summary")
     click.echo(f"{'step':<28}{'time':>9}  figures")
     for o in outcomes:
-        details = ", ".join(f"{k}={v}" for k, v in o.figures.items())
-        click.echo(f"{o.name:<28}{o.seconds:>8.1f}s  {details}")
+        click.echo(f"{o.name:<28}{o.seconds:>8.1f}s  {_fmt(o.figures)}")
     click.echo(f"{'total':<28}{total_s:>8.1f}s")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gladiator.cli import cli
-from gladiator.config import REPO_ROOT, load_settings
+from gladiator.config import load_settings
 
 
 @cli.command("demo")
@@ -20,15 +20,28 @@ from gladiator.config import REPO_ROOT, load_settings
 @click.option("--faults", default=0.02, show_default=True, type=float, help="Share of injected faulty rows.")
 @click.option(
     "--workdir",
-    default=str(REPO_ROOT / ".gladiator" / "demo"),
-    show_default=True,
+    default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where generated files, extracts and reports go.",
+    help="Where generated files, extracts and reports go.  [default: .gladiator/demo]",
+)
+@click.option(
+    "--stream-seconds", default=15.0, show_default=True, type=float, help="How long to produce events."
+)
+@click.option(
+    "--stream-rate", default=1000.0, show_default=True, type=float, help="Events per second to produce."
 )
 @click.option(
     "--keep-dashboard", is_flag=True, help="Leave the dashboard running at the end (Ctrl-C to stop)."
 )
-def demo(scale: float, seed: int, faults: float, workdir: Path, keep_dashboard: bool) -> None:
+def demo(
+    scale: float,
+    seed: int,
+    faults: float,
+    workdir: Path | None,
+    stream_seconds: float,
+    stream_rate: float,
+    keep_dashboard: bool,
+) -> None:
     """Run every stage on the local stack and print counts and timings:
     generate → drop → ledger → bronze/silver/gold → OLTP extract → stream → warehouse → dashboard.
     """
@@ -38,13 +51,18 @@ def demo(scale: float, seed: int, faults: float, workdir: Path, keep_dashboard: 
         raise click.BadParameter("must be > 0", param_hint="--scale")
     if not 0 <= faults < 1:
         raise click.BadParameter("must be in [0, 1)", param_hint="--faults")
+    settings = load_settings("local")
+    workdir = workdir or settings.home / "demo"
     workdir.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(
-        settings=load_settings("local"),
+        settings=settings,
         workdir=workdir,
         scale=scale,
         seed=seed,
         faults=faults,
         keep_dashboard=keep_dashboard,
+        stream_seconds=stream_seconds,
+        stream_rate=stream_rate,
+        dashboard_port=8050 + (settings.ports.moto - 5000),  # moves with GLADIATOR_PORT_OFFSET
     )
     run_demo(ctx)
