@@ -249,7 +249,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument(
+        "--concurrency", default="1,4", help="pollers; a comma list runs the burst once per value"
+    )
     parser.add_argument("--big-mb", type=int, default=2048)
     parser.add_argument("--big-backend", choices=["localstack", "moto"], default="localstack")
     parser.add_argument("--skip-burst", action="store_true")
@@ -258,17 +260,24 @@ def main() -> None:
     use_local_credentials()
     results: dict[str, Any] = {}
     if not args.skip_burst:
-        burst = results["burst"] = bench_burst(args.files, args.concurrency)
-        print(f"burst: {burst['files']} files (concurrency {burst['concurrency']})")
-        print(
-            f"  upload {burst['upload_s']:.1f}s; all VALIDATED/QUARANTINED after {burst['to_lambda_final_s']:.1f}s"
-        )
-        print(f"  claim+mark loaded {burst['claim_and_mark_loaded_s']:.1f}s ({burst['batches']} batches)")
-        print(f"  ALL FINAL after {burst['to_all_final_s']:.1f}s (target <= 60 s): {burst['states']}")
-        print(
-            f"  handler per record: {burst['per_record_ms_batched_median']:.1f} ms median in batches of 10, "
-            f"{burst['per_record_ms_single_median']:.1f} ms median single-record invocations"
-        )
+        runs = results["burst"] = [bench_burst(args.files, int(c)) for c in args.concurrency.split(",")]
+        for burst in runs:
+            print(f"burst: {burst['files']} files, {burst['concurrency']} poller(s)")
+            print(
+                f"  upload {burst['upload_s']:.1f}s; all VALIDATED/QUARANTINED after {burst['to_lambda_final_s']:.1f}s"
+            )
+            print(f"  claim+mark loaded {burst['claim_and_mark_loaded_s']:.1f}s ({burst['batches']} batches)")
+            print(f"  ALL FINAL after {burst['to_all_final_s']:.1f}s (target <= 60 s): {burst['states']}")
+            print(
+                f"  handler per record: {burst['per_record_ms_batched_median']:.1f} ms median in batches of 10, "
+                f"{burst['per_record_ms_single_median']:.1f} ms median single-record invocations"
+            )
+        if len(runs) > 1:
+            first, last = runs[0], runs[-1]
+            print(
+                f"  ratio {last['concurrency']} vs {first['concurrency']} poller(s): all-final time "
+                f"x{last['to_all_final_s'] / first['to_all_final_s']:.2f}, poller time x{last['poller_s'] / first['poller_s']:.2f}"
+            )
     if not args.skip_big:
         big = results["big"] = bench_big(args.big_mb, args.big_backend)
         s, b = big["small"], big["big"]
