@@ -88,6 +88,7 @@ def main() -> None:
             print(
                 f"  mysql seed, end to end        {report.seconds:7.1f} s  {rows / report.seconds:>10,.0f} rows/s"
             )
+            print(f"  mysql seed, index + FK build  {report.index_seconds:7.1f} s")
             print(f"  ratio seed end-to-end / bare  {report.seconds / bare:7.2f}x")
     finally:
         with root.cursor() as cur:
