@@ -89,8 +89,8 @@ class ManagedProcess:
         env: dict[str, str] | None = None,
         user: str | None = None,
         cwd: Path | None = None,
-    ) -> int:
-        """Launch ``argv`` in its own session, logging to ``log_file``; return its pid.
+    ) -> subprocess.Popen[bytes]:
+        """Launch ``argv`` in its own session, logging to ``log_file``; return the process.
 
         ``ports`` (port -> what uses it) must all be free first, else PortInUse names the port.
         """
@@ -117,15 +117,25 @@ class ManagedProcess:
             raise ServiceError(f"{self.name}: cannot run {argv[0]}: {exc}") from exc
         finally:
             log.close()
-        self.pid_file.write_text(json.dumps({"pid": proc.pid, "marker": marker}))
-        return proc.pid
+        tmp = self.pid_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"pid": proc.pid, "marker": marker}))
+        tmp.replace(self.pid_file)  # atomic: a concurrent reader never sees half a record
+        return proc
 
-    def wait_healthy(self, check: Callable[[], bool], *, timeout_s: float) -> None:
-        """Poll ``check`` until it passes; fail early if the process dies, with its log tail."""
+    def wait_healthy(
+        self, check: Callable[[], bool], *, timeout_s: float, proc: subprocess.Popen[bytes] | None = None
+    ) -> None:
+        """Poll ``check`` until it passes; fail early if the process dies, with its log tail.
+
+        ``proc`` is the process this call started (its exit status is authoritative); without
+        it, the PID file says whether our process still runs.
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.pid() is None:
-                raise ServiceError(f"{self.name} exited during start-up.\n{self.log_tail()}")
+            exited = proc.poll() is not None if proc is not None else self.pid() is None
+            if exited:
+                code = f" with exit code {proc.returncode}" if proc is not None else ""
+                raise ServiceError(f"{self.name} exited during start-up{code}.\n{self.log_tail()}")
             with contextlib.suppress(Exception):
                 if check():
                     return

@@ -87,11 +87,11 @@ class Service(ABC):
             return False
         self.check_prerequisites()
         self.prepare()
-        self.process.start(
+        proc = self.process.start(
             self.argv(), marker=self.marker, ports=self.ports, env=self.env(), user=self.user()
         )
         try:
-            self.process.wait_healthy(self.healthy, timeout_s=self.start_timeout_s)
+            self.process.wait_healthy(self.healthy, timeout_s=self.start_timeout_s, proc=proc)
             self.after_start()
         except BaseException:
             self.process.stop(timeout_s=10)
