@@ -30,6 +30,8 @@ from streaming import job, kafka
 from streaming.config import StreamConfig, StreamPaths
 from streaming.producer import produce
 
+SCALE = 0.1  # TPC-H scale of the order data (150k orders: enough for every run below)
+
 
 def plain_consumer_rate(settings, topic: str, expected: int) -> tuple[float, int]:
     """Messages/s of a bare confluent-kafka consumer reading ``topic`` from the start."""
@@ -46,7 +48,7 @@ def plain_consumer_rate(settings, topic: str, expected: int) -> tuple[float, int
         if batch and first is None:
             first = time.monotonic()
         got += sum(1 for m in batch if m.error() is None)
-    elapsed = time.monotonic() - (first or started)
+    elapsed = time.monotonic() - started  # from subscribe: connection and fetches included
     consumer.close()
     return got / elapsed, got
 
@@ -57,9 +59,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def throughput(settings, spark, lake: str, events: int) -> dict:
     topic = f"bench-orders-{uuid.uuid4().hex[:8]}"
-    report = produce(settings, topic, count=events, scale=1)
+    report = produce(settings, topic, count=events, scale=SCALE)
     read_rate, _ = plain_consumer_rate(settings, topic, report.sent)
-    config = StreamConfig(topic=topic, stream_name=f"bench_tp_{uuid.uuid4().hex[:6]}", lake_root=lake,
+    name = f"bench_tp_{uuid.uuid4().hex[:6]}"
+    config = StreamConfig(topic=topic, stream_name=name, lake_root=f"{lake}/{name}",
                           kpi_prefix=f"bench-{uuid.uuid4().hex[:6]}#")  # fmt: skip
     started = time.monotonic()
     result = job.run(settings, config, available_now=True, spark=spark)
@@ -79,7 +82,8 @@ def throughput(settings, spark, lake: str, events: int) -> dict:
 def latency(settings, spark, lake: str, rate: int, seconds: float) -> dict:
     topic = f"bench-lat-{uuid.uuid4().hex[:8]}"
     kafka.ensure_topics(settings, [topic])
-    config = StreamConfig(topic=topic, stream_name=f"bench_lat_{uuid.uuid4().hex[:6]}", lake_root=lake,
+    name = f"bench_lat_{uuid.uuid4().hex[:6]}"
+    config = StreamConfig(topic=topic, stream_name=name, lake_root=f"{lake}/{name}",
                           kpi_prefix=f"bench-{uuid.uuid4().hex[:6]}#", trigger_seconds=5)  # fmt: skip
     visible: dict[int, dict[str, dt.datetime]] = {}
 
@@ -89,7 +93,7 @@ def latency(settings, spark, lake: str, rate: int, seconds: float) -> dict:
     handle = job.start(settings, config, spark=spark, fail_after=mark)
     sent = {}
     producer = threading.Thread(
-        target=lambda: sent.setdefault("report", produce(settings, topic, rate=rate, duration_s=seconds, scale=1,
+        target=lambda: sent.setdefault("report", produce(settings, topic, rate=rate, duration_s=seconds, scale=SCALE,
                                                          create_topic=False, status_change_ratio=0))
     )  # fmt: skip
     producer.start()

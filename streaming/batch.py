@@ -103,7 +103,7 @@ class BatchWriter:
         # Test hook: called after each step with (batch_id, step); raising simulates a crash there.
         self.fail_after = fail_after or (lambda _b, _s: None)
         self.status_contract = status_contract()
-        self._cached = []
+        self._cached: list[DataFrame] = []
         self._t = 0.0
 
     def _step(self, batch_id: int, step: str) -> None:
@@ -172,7 +172,7 @@ class BatchWriter:
             line_checks.append(
                 (failed, F.struct(F.lit(str(rule.reason)).alias("reason"), detail.alias("detail")))
             )
-        first = None
+        first: Any = None
         for cond, value in line_checks:
             first = F.when(cond, value) if first is None else first.when(cond, value)
         # Materialise the verdicts once: later steps then plan against cached rows, not the
@@ -228,7 +228,7 @@ class BatchWriter:
         outcome = BatchOutcome(batch_id=batch_id)
         batch.sparkSession.conf.set("spark.sql.constraintPropagation.enabled", "false")
         batch = batch.persist(StorageLevel.MEMORY_AND_DISK)
-        self._cached: list[DataFrame] = [batch]
+        self._cached = [batch]
         self._t = time.monotonic()
         try:
             outcome.records = batch.count()

@@ -182,7 +182,7 @@ def start(
     writer = BatchWriter(
         config=config,
         paths=paths,
-        dynamodb=dynamodb or boto3.client("dynamodb", **settings.boto3_kwargs()),
+        dynamodb=dynamodb or boto3.client("dynamodb", **settings.boto3_kwargs()),  # type: ignore[call-overload]
         kpi_table=config.kpi_table_name(settings),
         publisher=publisher,
         customer_regions=customer_regions(spark, paths),

@@ -28,9 +28,9 @@ MSK_IAM_SPARK_OPTIONS = {
 }
 
 
-def _msk_iam_oauth_cb(region: str):  # type: ignore[no-untyped-def]
+def _msk_iam_oauth_cb(region: str) -> Any:
     def token(_config: str) -> tuple[str, float]:
-        from aws_msk_iam_sasl_signer import MSKAuthTokenProvider  # type: ignore[import-not-found]
+        from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
 
         value, expiry_ms = MSKAuthTokenProvider.generate_auth_token(region)
         return value, expiry_ms / 1000
@@ -63,7 +63,7 @@ def spark_options(settings: Settings) -> dict[str, str]:
     return options
 
 
-def _admin(settings: Settings, timeout_s: float):  # type: ignore[no-untyped-def]
+def _admin(settings: Settings, timeout_s: float) -> Any:
     from confluent_kafka.admin import AdminClient
 
     # log_level 3 keeps librdkafka's per-retry connection errors off stderr; we raise one clear error.
