@@ -43,10 +43,15 @@ def gold_lake(spark: Any, settings: Settings) -> dict[str, str]:
     if "gold" not in _MEMO:
         root = f"{settings.lake_bucket}/tests/serving-{uuid.uuid4().hex[:10]}/gold"
         uris = {}
+        profiles = {}
         for name, df in build_gold(spark, truth_dir()).items():
+            df = df.cache()  # written and profiled from the same computed rows
             write_gold_table(df, GOLD_TABLES[name], f"s3a://{root}/{name}")
             uris[name] = f"s3://{root}/{name}"
+            profiles[name] = list(df.selectExpr(*profile_expressions(GOLD_TABLES[name], "`")).first())
+            df.unpersist()
         _MEMO["gold"] = uris
+        _MEMO["gold_profiles"] = profiles
     return _MEMO["gold"]
 
 
@@ -60,6 +65,27 @@ def write_gold_table(df: Any, contract: Contract, uri: str, mode: str = "overwri
     if contract.partition_by:
         writer = writer.partitionBy(*[d.name for d in contract.partition_by])
     writer.save(uri)
+
+
+NUMERIC = ("bigint", "int", "decimal")
+
+
+def profile_expressions(contract: Contract, quote: str) -> list[str]:
+    """COUNT(*), SUM of every numeric column, MIN/MAX of every date column (any SQL engine)."""
+    parts = ["COUNT(*)"]
+    for c in contract.columns:
+        name = f"{quote}{c.name}{quote}"
+        if c.type.startswith(NUMERIC):
+            parts.append(f"SUM({name})")
+        elif c.type == "date":
+            parts += [f"MIN({name})", f"MAX({name})"]
+    return parts
+
+
+def gold_profiles(spark: Any, settings: Settings) -> dict[str, list[Any]]:
+    """table -> its ``profile_expressions`` values, computed from the rows written to gold."""
+    gold_lake(spark, settings)
+    return _MEMO["gold_profiles"]
 
 
 def unique_schema(prefix: str = "t") -> str:
