@@ -164,7 +164,11 @@ def upload_big_csv(s3: Any, bucket: str, key: str, total_bytes: int, part_bytes:
 
 
 MEASURE = r"""
-import json, os, resource, sys, time, tracemalloc
+import json, os, sys, time, tracemalloc
+def hwm_mb():  # peak RSS of this process image (VmHWM; ru_maxrss would carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 sys.path.insert(0, sys.argv[1])
 import boto3
 from gladiator.ingestion.objects import S3ObjectReader
@@ -173,7 +177,7 @@ s3 = boto3.client("s3", endpoint_url=sys.argv[2], region_name="us-east-1")
 bucket, key = sys.argv[3], sys.argv[4]
 size = s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
 validate_object(S3ObjectReader(s3, bucket, key, version_id=None, size=1000), "lineitem/warm.csv")  # warm imports
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = hwm_mb()
 tracemalloc.start()
 t0 = time.perf_counter()
 reader = S3ObjectReader(s3, bucket, key, version_id=None, size=size)
@@ -181,7 +185,7 @@ verdict = validate_object(reader, key)
 seconds = time.perf_counter() - t0
 _, peak_py = tracemalloc.get_traced_memory()
 print(json.dumps({"size": size, "ok": verdict.ok, "reason": verdict.reason, "seconds": seconds,
-    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": base / 1024,
+    "peak_rss_mb": hwm_mb(), "rss_before_mb": base,
     "python_peak_mb": peak_py / 2**20, "bytes_read": reader.bytes_read, "requests": reader.requests}))
 """
 
