@@ -1,7 +1,7 @@
 """Batch lakehouse benchmark (not a test): landing -> bronze -> silver (-> gold if the job exists)
 vs a bare Spark CSV -> Parquet conversion of the same landing files, side by side.
 
-    .venv/bin/python bench/bench_batch.py [--scales 0.1,1] [--no-extras]
+    .venv/bin/python bench/bench_batch.py [--scales 0.1,1] [--no-extras] [--no-gold]
 
 Per scale:
 - the pipeline through the local runner (spark-submit of the real job scripts, JVM start-up
@@ -97,7 +97,7 @@ def bucket_bytes(lake: IsolatedLake, prefix: str) -> int:
     return total
 
 
-def run_scale(settings, scale: float, work: Path) -> tuple[IsolatedLake, dict]:
+def run_scale(settings, scale: float, work: Path, *, gold: bool = True) -> tuple[IsolatedLake, dict]:
     from gladiator.generate import generate
 
     out = work / f"sf{scale}"
@@ -117,7 +117,7 @@ def run_scale(settings, scale: float, work: Path) -> tuple[IsolatedLake, dict]:
     argv = lake.job_args(batch.batch_id)
     common = {k: v for k, v in zip(argv[1::2], argv[2::2], strict=True) if k != "--batch_id"}
     jobs = ["landing_to_bronze", "bronze_to_silver"]
-    if pipeline.SILVER_TO_GOLD.script.exists():
+    if gold and pipeline.SILVER_TO_GOLD.script.exists():
         jobs.append("silver_to_gold")
     with PeakRss() as rss:
         started = time.monotonic()
@@ -223,6 +223,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="0.1,1")
     parser.add_argument("--no-extras", action="store_true")
+    parser.add_argument("--no-gold", action="store_true", help="Stop at silver.")
     args = parser.parse_args()
     use_local_credentials()
     settings = load_settings("local")
@@ -230,7 +231,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         lake = None
         for scale in [float(s) for s in args.scales.split(",")]:
-            lake, figures = run_scale(settings, scale, Path(tmp))
+            lake, figures = run_scale(settings, scale, Path(tmp), gold=not args.no_gold)
             report[f"sf{scale}"] = figures
             print(json.dumps(figures), flush=True)
         if lake is not None and not args.no_extras:
