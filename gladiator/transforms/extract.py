@@ -63,8 +63,11 @@ def jdbc_source(mysql_url: str, database: str | None = None) -> JdbcSource:
         )
     db = database or parsed.path.lstrip("/") or "retail"
     port = parsed.port or 3306
+    # Spark has no MariaDB dialect for jdbc:mariadb URLs and quotes column names with double
+    # quotes, which MySQL reads as string literals (every value would be its column's name):
+    # ANSI_QUOTES makes them identifiers. time_zone: DATETIME(6) values are UTC, read as such.
     return JdbcSource(
-        url=f"jdbc:mariadb://{parsed.hostname}:{port}/{db}?sessionVariables=time_zone='+00:00'",
+        url=f"jdbc:mariadb://{parsed.hostname}:{port}/{db}?sessionVariables=time_zone='+00:00',sql_mode='ANSI_QUOTES'",
         user=unquote(parsed.username or ""),
         password=unquote(parsed.password or ""),
         database=db,

@@ -16,7 +16,8 @@ T0 = datetime(2026, 1, 1, 12, 0, 0, 123456)
 
 def test_jdbc_source_from_settings_url() -> None:
     src = extract.jdbc_source("mysql://gl:p%40ss@127.0.0.1:13306/retail")
-    assert src.url.startswith("jdbc:mariadb://127.0.0.1:13306/retail")
+    assert src.url.startswith("jdbc:mariadb://127.0.0.1:13306/retail?")
+    assert "sql_mode='ANSI_QUOTES'" in src.url  # Spark quotes identifiers with double quotes
     assert (src.user, src.password, src.database) == ("gl", "p@ss", "retail")
     assert extract.jdbc_source("mysql://u:p@h:1/retail", "other").database == "other"
     with pytest.raises(ConfigurationError):
