@@ -26,7 +26,7 @@ from gladiator.contracts import CONTRACTS
 from gladiator.transforms import extract
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class WatermarkStore:
         )
 
 
-def _jdbc(spark: SparkSession, source: extract.JdbcSource, **options: str):  # type: ignore[no-untyped-def]
+def _jdbc(spark: SparkSession, source: extract.JdbcSource, **options: str) -> DataFrame:
     reader = spark.read.format("jdbc").option("url", source.url)
     for key, value in {**source.properties, **options}.items():
         reader = reader.option(key, value)
@@ -120,7 +120,8 @@ def _jdbc(spark: SparkSession, source: extract.JdbcSource, **options: str):  # t
 def source_max_updated_at(spark: SparkSession, source: extract.JdbcSource, table: str) -> datetime | None:
     """``MAX(updated_at)`` of ``table``, as text from MariaDB (no time-zone conversions)."""
     query = f"SELECT DATE_FORMAT(MAX(`updated_at`), '%Y-%m-%d %H:%i:%s.%f') AS m FROM `{table}`"
-    return _ts(_jdbc(spark, source, query=query).first()[0])
+    row = _jdbc(spark, source, query=query).first()
+    return _ts(row[0]) if row is not None else None
 
 
 def existing_tables(spark: SparkSession, source: extract.JdbcSource) -> set[str]:
@@ -163,6 +164,7 @@ def extract_table(
         state = store.get(table)
     if committed is not None and committed >= batch_seq and state.pending_seq != batch_seq:
         return {"table": table, "skipped": "batch already extracted"}
+    window: extract.ExtractRange | None
     if state.pending and state.pending_seq == batch_seq:
         window = state.pending
     else:
@@ -173,8 +175,10 @@ def extract_table(
         if window is None:
             return {"table": table, "rows": 0, "skipped": "empty source table"}
         store.set_pending(table, batch_seq, window)
-    row = _jdbc(spark, source, query=extract.bounds_query(contract, window)).first()
-    min_key, max_key, rows = row[0], row[1], int(row[2] or 0)
+    bounds = _jdbc(spark, source, query=extract.bounds_query(contract, window)).first()
+    min_key, max_key, rows = (
+        (bounds[0], bounds[1], int(bounds[2] or 0)) if bounds is not None else (None, None, 0)
+    )
     plan = extract.plan_extract(
         contract,
         window,

@@ -70,7 +70,7 @@ def write_gold_table(df: DataFrame, path: str, contract: Contract, *, batch_seq:
         return False
     df = with_partitions(df, contract)
     partitions = [d.name for d in contract.partition_by]
-    metadata = lake._metadata({"job": "silver_to_gold", "batch_id": batch_id, "batch_seq": batch_seq})
+    metadata = lake._metadata({"job": "silver_to_gold", "batch_id": batch_id, "batch_seq": batch_seq}) or ""
     if write_mode(contract.name) is WriteMode.MERGE and lake.table_exists(spark, path):
         confs = {
             lake._TXN_APP_ID: table_app,
