@@ -10,11 +10,24 @@ Readers use ``isolation.level=read_committed``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from gladiator.config import Settings
 from streaming import kafka
+
+
+def _transient_codes() -> frozenset[int]:
+    from confluent_kafka import KafkaError
+
+    return frozenset(
+        {KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+         KafkaError.COORDINATOR_NOT_AVAILABLE, KafkaError._TIMED_OUT, KafkaError._TRANSPORT}
+    )  # fmt: skip
+
+
+_TRANSIENT_CODES = _transient_codes()
 
 
 class DeadLetterPublisher:
@@ -46,10 +59,20 @@ class DeadLetterPublisher:
 
     def published_through(self) -> int:
         """The last batch id whose dead letters are committed (-1 if none)."""
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaException, TopicPartition
 
-        [tp] = self._consumer.committed([TopicPartition(self.topic, 0)], timeout=self.timeout_s)
-        return tp.offset - 1 if tp.offset >= 0 else -1
+        # Right after a broker restart the group coordinator is not elected yet (NOT_COORDINATOR,
+        # COORDINATOR_LOAD_IN_PROGRESS): retriable, so retry for a while before failing the batch.
+        for attempt in range(30):
+            try:
+                [tp] = self._consumer.committed([TopicPartition(self.topic, 0)], timeout=self.timeout_s)
+                return tp.offset - 1 if tp.offset >= 0 else -1
+            except KafkaException as exc:
+                transient = exc.args[0].retriable() or exc.args[0].code() in _TRANSIENT_CODES
+                if attempt == 29 or not transient:
+                    raise
+                time.sleep(1)
+        raise AssertionError("unreachable")
 
     def publish(self, batch_id: int, records: Sequence[dict[str, Any]]) -> int:
         """Publish ``records`` (JSON-able dicts with ``key``) for ``batch_id``; idempotent.
