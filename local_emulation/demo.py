@@ -144,18 +144,26 @@ def step_pipeline(ctx: DemoContext) -> StepResult:
 
 
 def _layer_figures(status: dict[str, Any]) -> StepResult:
-    """Row counts per layer from `pipeline status --json` (whatever tables it reports)."""
-    figures: StepResult = {}
-    for table in status.get("tables", []):
-        layer = str(table.get("layer") or str(table.get("name", "")).split("/")[0])
-        rows = table.get("rows")
-        if isinstance(rows, int):
-            figures[f"{layer} rows"] = figures.get(f"{layer} rows", 0) + rows
-    runs = status.get("runs", [])
-    if runs:
-        figures["runs"] = len(runs)
-        figures["last run"] = runs[0].get("state", "?") if isinstance(runs[0], dict) else "?"
-    return figures
+    """The latest run's reconciliation (rows in = accepted + quarantined + duplicates + stale)
+    and job times, from `pipeline status --json`."""
+    runs = [r for r in status.get("runs", []) if isinstance(r, dict)]
+    if not runs:
+        raise DemoFailed("`gladiator pipeline status` reports no run")
+    run = max(runs, key=lambda r: str(r.get("started_at", "")))
+    totals: Counter[str] = Counter()
+    for entity in run.get("reconciliation", []):
+        for key in ("rows_in", "accepted", "quarantined", "duplicates", "stale"):
+            totals[key] += int(entity.get(key, 0))
+    if not all(e.get("balanced") for e in run.get("reconciliation", [])):
+        raise DemoFailed(f"batch {run.get('batch_id')} does not reconcile: {run.get('reconciliation')}")
+    jobs = run.get("jobs", {})
+    return {
+        "batch": run.get("batch_id"),
+        "state": run.get("state"),
+        **dict(totals),
+        "delta tables": len(status.get("tables", {})),
+        **{f"{name} s": job.get("seconds") for name, job in jobs.items() if isinstance(job, dict)},
+    }
 
 
 def step_oltp_incremental(ctx: DemoContext) -> StepResult:
