@@ -40,7 +40,12 @@ def _ledger(settings: Any) -> Any:
 @click.option("--max-files", default=1000, show_default=True, help="Files per new batch.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the run to finish.")
 @click.option("--jobs", default="", help="Comma-separated job names to run (default: every job).")
-def run(batch_id: str | None, max_files: int, wait: bool, jobs: str) -> None:
+@click.option(
+    "--scheduled",
+    is_flag=True,
+    help="Run even when no file is waiting, as the schedule does on AWS (OLTP extraction + downstream).",
+)
+def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: bool) -> None:
     """Claim the VALIDATED landing files into a batch and run the pipeline for it."""
     from gladiator.config import load_settings
     from gladiator.errors import GladiatorError
@@ -54,7 +59,7 @@ def run(batch_id: str | None, max_files: int, wait: bool, jobs: str) -> None:
         if batch is None:
             raise GladiatorError(f"no batch {batch_id!r}; `gladiator pipeline status` lists the batches")
     else:
-        batch = ledger.claim_batch(max_files)
+        batch = ledger.claim_batch(max_files, allow_empty=scheduled)
         if batch is None:
             click.echo("no VALIDATED files to run: drop files and run `gladiator ingest` first", err=True)
             return

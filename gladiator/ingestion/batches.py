@@ -84,17 +84,19 @@ def claim_batch(
     min_files: int = 1,
     max_age_s: float | None = None,
     entity: str | None = None,
+    allow_empty: bool = False,
 ) -> Batch | None:
     """See ``Ledger.claim_batch``."""
     if max_files < 1:
         raise ValueError("max_files must be >= 1")
     now = utc_now()
     candidates = _candidates(ledger, max_files, entity)
-    if not candidates:
+    if not candidates and not allow_empty:
         return None
-    old_enough = max_age_s is not None and _age_s(candidates[0], now) >= max_age_s
-    if len(candidates) < min_files and not old_enough:
-        return None
+    if candidates:
+        old_enough = max_age_s is not None and _age_s(candidates[0], now) >= max_age_s
+        if len(candidates) < min_files and not old_enough:
+            return None
     seq = next_batch_seq(ledger)
     batch_id = f"{seq:08d}-{now:%Y%m%dT%H%M%S}"
     created_at = iso(now)
@@ -116,7 +118,7 @@ def claim_batch(
     with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:  # distinct items: order does not matter
         won = list(pool.map(lambda e: _claim_file(ledger, e.file_id, batch_id), candidates))
     claimed = [e for e, ok in zip(candidates, won, strict=True) if ok]
-    state = BatchState.CLAIMED if claimed else BatchState.EMPTY
+    state = BatchState.CLAIMED if claimed or allow_empty else BatchState.EMPTY
     entities = sorted({e.entity for e in claimed if e.entity})
     ledger.client.update_item(
         TableName=ledger.job_state_table,
@@ -133,7 +135,7 @@ def claim_batch(
             }
         ),
     )
-    if not claimed:
+    if not claimed and not allow_empty:
         return None
     return Batch(
         batch_id=batch_id,

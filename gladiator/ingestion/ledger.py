@@ -350,16 +350,21 @@ class Ledger:
         min_files: int = 1,
         max_age_s: float | None = None,
         entity: str | None = None,
+        allow_empty: bool = False,
     ) -> Batch | None:
         """Claim up to ``max_files`` VALIDATED files (oldest first) into a new batch, or None.
 
         A batch is formed when at least ``min_files`` are waiting, or when the oldest has waited
         ``max_age_s`` seconds. Every claim is a conditional write, so concurrent claimers never
         share a file; ``batch_seq`` comes from an atomic counter and only grows.
+        ``allow_empty`` opens a batch even with no file waiting: a scheduled run, which still
+        extracts the OLTP source and rebuilds the downstream layers.
         """
         from gladiator.ingestion import batches
 
-        return batches.claim_batch(self, max_files, min_files=min_files, max_age_s=max_age_s, entity=entity)
+        return batches.claim_batch(
+            self, max_files, min_files=min_files, max_age_s=max_age_s, entity=entity, allow_empty=allow_empty
+        )
 
     def files_in_batch(self, batch_id: str) -> list[LedgerEntry]:
         """The ledger entries claimed by ``batch_id`` (consistent reads)."""

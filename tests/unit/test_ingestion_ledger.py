@@ -223,3 +223,13 @@ def test_local_starter_runs_the_callable_with_the_batch(ledger: Ledger) -> None:
     assert [b.file_count for b in started] == [2, 1]
     assert [b.batch_id for b in ran] == [b.batch_id for b in started]
     assert all(ledger.get_batch(b.batch_id).state == BatchState.STARTED for b in started)  # type: ignore[union-attr]
+
+
+def test_a_scheduled_run_opens_an_empty_batch_only_when_asked(ledger: Ledger) -> None:
+    assert ledger.claim_batch(10) is None
+    scheduled = ledger.claim_batch(10, allow_empty=True)
+    assert scheduled is not None and scheduled.file_ids == ()
+    validated(ledger, 2)
+    with_files = ledger.claim_batch(10, allow_empty=True)
+    assert with_files is not None and len(with_files.file_ids) == 2
+    assert with_files.batch_seq == scheduled.batch_seq + 1  # still one monotonic sequence
