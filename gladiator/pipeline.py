@@ -59,7 +59,7 @@ LANDING_TO_BRONZE = JobSpec(
 MYSQL_TO_BRONZE = JobSpec(
     name="mysql_to_bronze",
     description="Incremental parallel JDBC extraction of the OLTP database into bronze (the Sqoop replacement).",
-    arguments={"--mode": "incremental", "--batch_id": "{batch_id}"},
+    arguments={"--extract_mode": "incremental", "--batch_id": "{batch_id}"},
 )
 BRONZE_TO_SILVER = JobSpec(
     name="bronze_to_silver",

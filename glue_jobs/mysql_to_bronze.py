@@ -1,6 +1,6 @@
 """Glue job mysql_to_bronze: incremental (or full) parallel JDBC extraction of the OLTP tables.
 
-Arguments: pipeline.COMMON_ARGUMENTS + ``--batch_id``; optional ``--mode incremental|full``,
+Arguments: pipeline.COMMON_ARGUMENTS + ``--batch_id``; optional ``--extract_mode incremental|full`` (Glue reserves ``--mode``),
 ``--tables`` (comma-separated), ``--database`` (default: the mysql URL's), ``--fetchsize``,
 ``--max_partitions``, ``--overlap_seconds``, ``--batch_seq`` (default: the batch item's).
 The source URL is Settings.mysql_url (``GLADIATOR_MYSQL_URL``; on AWS set by the stack).
@@ -19,7 +19,7 @@ from gladiator.jobs.mysql_to_bronze import WatermarkStore, run_mysql_to_bronze
 from gladiator.transforms import extract
 
 OPTIONAL = {
-    "mode": "incremental",
+    "extract_mode": "incremental",
     "tables": "",
     "database": "",
     "fetchsize": str(extract.DEFAULT_FETCHSIZE),
@@ -32,9 +32,9 @@ OPTIONAL = {
 def main(argv: list[str]) -> list[dict]:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ctx = BatchJobContext.from_argv("mysql_to_bronze", argv, OPTIONAL)
-    mode = ctx.args["mode"]
+    mode = ctx.args["extract_mode"]
     if mode not in ("incremental", "full"):
-        raise ConfigurationError(f"--mode {mode!r}: use incremental or full")
+        raise ConfigurationError(f"--extract_mode {mode!r}: use incremental or full")
     seq = int(ctx.args["batch_seq"]) if ctx.args["batch_seq"] else ctx.batch_seq()
     results = run_mysql_to_bronze(
         ctx.spark,
