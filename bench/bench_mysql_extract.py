@@ -15,10 +15,8 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import pymysql
 
@@ -26,6 +24,7 @@ from gladiator.config import load_settings, use_local_credentials
 from gladiator.generate import generate_truth
 from gladiator.jobs.mysql_to_bronze import WatermarkStore, run_mysql_to_bronze
 from gladiator.oltp import connect, seed
+from gladiator.oltp.connection import scratch_database
 from gladiator.spark import get_spark
 from gladiator.transforms import extract
 
@@ -77,63 +76,55 @@ def main() -> None:
     args = parser.parse_args()
     use_local_credentials()
     settings = load_settings("local")
-    url = urlparse(settings.mysql_url)
-    database = f"retail_bench_{uuid.uuid4().hex[:8]}"
-    root = pymysql.connect(host=url.hostname, port=url.port, user="root", autocommit=True)
-    with root.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@'%%'", (url.username,))
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-mysql-") as work:
-            generate_truth(Path(work) / "gen", scale=args.scale, seed=42)
-            seeded = seed(settings.mysql_url, Path(work) / "gen" / "truth", database=database)
-            print(f"seeded {database} at SF {args.scale}: {seeded.rows}")
-            spark = get_spark("bench_mysql_extract")
-            source = extract.jdbc_source(settings.mysql_url, database)
-            print(
-                f"\n{'table':<10} {'rows':>9} {'dump r/s':>10} {'jdbc x1 r/s':>12} {'jdbc xN r/s':>12} {'xN/dump':>8} {'xN/x1':>6}"
-            )
-            totals = {"rows": 0, "dump": 0.0, "one": 0.0, "many": 0.0}
-            for seq, table in enumerate(TABLES, start=1):
-                rows, dump_s = bare_dump(settings.mysql_url, database, table)
-                timings = {}
-                for label, parts in (("one", 1), ("many", args.partitions)):
-                    started = time.perf_counter()
-                    run_mysql_to_bronze(
-                        spark,
-                        source=source,
-                        store=MemoryStore(),
-                        bronze_root=f"{work}/{label}/bronze",
-                        batch_id=f"bench-{seq}",
-                        batch_seq=seq,
-                        full=True,
-                        tables=[table],
-                        fetchsize=args.fetchsize,
-                        max_partitions=parts,
-                        rows_per_partition=max(1, rows // max(1, parts)),
-                    )
-                    timings[label] = time.perf_counter() - started
-                totals["rows"] += rows
-                totals["dump"] += dump_s
-                totals["one"] += timings["one"]
-                totals["many"] += timings["many"]
-                print(
-                    f"{table:<10} {rows:>9,} {rows / dump_s:>10,.0f} {rows / timings['one']:>12,.0f}"
-                    f" {rows / timings['many']:>12,.0f} {dump_s / timings['many']:>8.2f} {timings['one'] / timings['many']:>6.2f}"
+    with (
+        scratch_database(settings.mysql_url, "retail_bench") as database,
+        tempfile.TemporaryDirectory(prefix="bench-mysql-") as work,
+    ):
+        generate_truth(Path(work) / "gen", scale=args.scale, seed=42)
+        seeded = seed(settings.mysql_url, Path(work) / "gen" / "truth", database=database)
+        print(f"seeded {database} at SF {args.scale}: {seeded.rows}")
+        spark = get_spark("bench_mysql_extract")
+        source = extract.jdbc_source(settings.mysql_url, database)
+        print(
+            f"\n{'table':<10} {'rows':>9} {'dump r/s':>10} {'jdbc x1 r/s':>12} {'jdbc xN r/s':>12} {'xN/dump':>8} {'xN/x1':>6}"
+        )
+        totals = {"rows": 0, "dump": 0.0, "one": 0.0, "many": 0.0}
+        for seq, table in enumerate(TABLES, start=1):
+            rows, dump_s = bare_dump(settings.mysql_url, database, table)
+            timings = {}
+            for label, parts in (("one", 1), ("many", args.partitions)):
+                started = time.perf_counter()
+                run_mysql_to_bronze(
+                    spark,
+                    source=source,
+                    store=MemoryStore(),
+                    bronze_root=f"{work}/{label}/bronze",
+                    batch_id=f"bench-{seq}",
+                    batch_seq=seq,
+                    full=True,
+                    tables=[table],
+                    fetchsize=args.fetchsize,
+                    max_partitions=parts,
+                    rows_per_partition=max(1, rows // max(1, parts)),
                 )
-            n = totals["rows"]
+                timings[label] = time.perf_counter() - started
+            totals["rows"] += rows
+            totals["dump"] += dump_s
+            totals["one"] += timings["one"]
+            totals["many"] += timings["many"]
             print(
-                f"{'TOTAL':<10} {n:>9,} {n / totals['dump']:>10,.0f} {n / totals['one']:>12,.0f}"
-                f" {n / totals['many']:>12,.0f} {totals['dump'] / totals['many']:>8.2f} {totals['one'] / totals['many']:>6.2f}"
+                f"{table:<10} {rows:>9,} {rows / dump_s:>10,.0f} {rows / timings['one']:>12,.0f}"
+                f" {rows / timings['many']:>12,.0f} {dump_s / timings['many']:>8.2f} {timings['one'] / timings['many']:>6.2f}"
             )
-            print(
-                "(xN/dump = extraction speed as a fraction of the bare dump; xN/x1 = gain of the parallel split)"
-            )
-            spark.stop()
-    finally:
-        with root.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
-        root.close()
+        n = totals["rows"]
+        print(
+            f"{'TOTAL':<10} {n:>9,} {n / totals['dump']:>10,.0f} {n / totals['one']:>12,.0f}"
+            f" {n / totals['many']:>12,.0f} {totals['dump'] / totals['many']:>8.2f} {totals['one'] / totals['many']:>6.2f}"
+        )
+        print(
+            "(xN/dump = extraction speed as a fraction of the bare dump; xN/x1 = gain of the parallel split)"
+        )
+        spark.stop()
 
 
 if __name__ == "__main__":

@@ -13,17 +13,14 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlparse
-
-import pymysql
 
 from gladiator.config import load_settings
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES
 from gladiator.contracts.types import sql_type
 from gladiator.generate import generate_truth
 from gladiator.oltp import connect, seed
+from gladiator.oltp.connection import scratch_database
 from gladiator.oltp.seed import export_for_load, load_file
 
 
@@ -58,42 +55,33 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
     settings = load_settings("local")
-    url = urlparse(settings.mysql_url)
-    database = f"retail_bench_{uuid.uuid4().hex[:10]}"
-    root = pymysql.connect(host=url.hostname, port=url.port, user="root", autocommit=True)
-    with root.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4")
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@'%%'", (url.username,))
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-mysql-") as scratch:
-            out = Path(scratch)
-            print(f"generating the truth at scale {args.scale:g} (not timed)", flush=True)
-            generate_truth(out / "gen", scale=args.scale, seed=1)
-            truth = out / "gen" / "truth"
-            staged = {name: out / f"{name}.csv" for name in ENTITY_NAMES}
-            rows = sum(
-                export_for_load(truth / name / "part-00000.parquet", name, staged[name])
-                for name in ENTITY_NAMES
-            )
-            load = os.getloadavg()[0]
-            bare = bare_load(settings.mysql_url, database, staged)
-            report = seed(settings.mysql_url, truth, database=database)
-            print(
-                f"scale {args.scale:g}: {rows:,} rows, load average before {load:.1f} on {os.cpu_count()} cores"
-            )
-            print(f"  bare LOAD DATA (PK only)      {bare:7.1f} s  {rows / bare:>10,.0f} rows/s")
-            print(
-                f"  mysql seed, LOAD DATA part    {report.load_seconds:7.1f} s  {rows / report.load_seconds:>10,.0f} rows/s"
-            )
-            print(
-                f"  mysql seed, end to end        {report.seconds:7.1f} s  {rows / report.seconds:>10,.0f} rows/s"
-            )
-            print(f"  mysql seed, index + FK build  {report.index_seconds:7.1f} s")
-            print(f"  ratio seed end-to-end / bare  {report.seconds / bare:7.2f}x")
-    finally:
-        with root.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
-        root.close()
+    with (
+        scratch_database(settings.mysql_url, "retail_bench") as database,
+        tempfile.TemporaryDirectory(prefix="bench-mysql-") as scratch,
+    ):
+        out = Path(scratch)
+        print(f"generating the truth at scale {args.scale:g} (not timed)", flush=True)
+        generate_truth(out / "gen", scale=args.scale, seed=1)
+        truth = out / "gen" / "truth"
+        staged = {name: out / f"{name}.csv" for name in ENTITY_NAMES}
+        rows = sum(
+            export_for_load(truth / name / "part-00000.parquet", name, staged[name]) for name in ENTITY_NAMES
+        )
+        load = os.getloadavg()[0]
+        bare = bare_load(settings.mysql_url, database, staged)
+        report = seed(settings.mysql_url, truth, database=database)
+        print(
+            f"scale {args.scale:g}: {rows:,} rows, load average before {load:.1f} on {os.cpu_count()} cores"
+        )
+        print(f"  bare LOAD DATA (PK only)      {bare:7.1f} s  {rows / bare:>10,.0f} rows/s")
+        print(
+            f"  mysql seed, LOAD DATA part    {report.load_seconds:7.1f} s  {rows / report.load_seconds:>10,.0f} rows/s"
+        )
+        print(
+            f"  mysql seed, end to end        {report.seconds:7.1f} s  {rows / report.seconds:>10,.0f} rows/s"
+        )
+        print(f"  mysql seed, index + FK build  {report.index_seconds:7.1f} s")
+        print(f"  ratio seed end-to-end / bare  {report.seconds / bare:7.2f}x")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 import boto3
-import pymysql
 import pytest
 
 from gladiator import lake
@@ -26,6 +24,7 @@ from gladiator.jobs import bronze_to_silver
 from gladiator.jobs.context import BatchJobContext
 from gladiator.jobs.mysql_to_bronze import WatermarkStore, app_id, run_mysql_to_bronze
 from gladiator.oltp import churn, seed
+from gladiator.oltp.connection import scratch_database
 from gladiator.transforms import extract
 from tests.spark_helpers import assert_same_rows
 
@@ -37,16 +36,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 @pytest.fixture(scope="module")
 def database(local_stack: Settings) -> Iterator[str]:
-    name = f"retail_xt_{uuid.uuid4().hex[:10]}"
-    url = urlparse(local_stack.mysql_url)
-    root = pymysql.connect(host=url.hostname, port=url.port, user="root", autocommit=True)
-    with root.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}`.* TO %s@'%%'", (url.username,))
-    yield name
-    with root.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    root.close()
+    """A fresh database the project user may use, dropped afterwards."""
+    with scratch_database(local_stack.mysql_url, "retail_xt") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")

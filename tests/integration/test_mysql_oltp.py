@@ -3,10 +3,8 @@ exactly what it reports. Each test module uses its own database (retail_test_<uu
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pyarrow.parquet as pq
 import pymysql
@@ -16,21 +14,14 @@ from gladiator.config import Settings
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES
 from gladiator.generate import generate_truth
 from gladiator.oltp import churn, connect, seed, table_counts
+from gladiator.oltp.connection import scratch_database
 
 
 @pytest.fixture(scope="module")
 def database(local_stack: Settings) -> Iterator[str]:
-    """A fresh database the project user may use (created and dropped as the local root)."""
-    name = f"retail_test_{uuid.uuid4().hex[:10]}"
-    url = urlparse(local_stack.mysql_url)
-    root = pymysql.connect(host=url.hostname, port=url.port, user="root", autocommit=True)
-    with root.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-        cur.execute(f"GRANT ALL PRIVILEGES ON `{name}`.* TO %s@'%%'", (url.username,))
-    yield name
-    with root.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    root.close()
+    """A fresh database the project user may use, dropped afterwards."""
+    with scratch_database(local_stack.mysql_url, "retail_test") as name:
+        yield name
 
 
 @pytest.fixture(scope="module")
