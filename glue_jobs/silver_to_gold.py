@@ -22,7 +22,7 @@ def main(argv: list[str]) -> dict:
     ctx = BatchJobContext.from_argv("silver_to_gold", argv, OPTIONAL)
     seq = int(ctx.args["batch_seq"]) if ctx.args["batch_seq"] else ctx.batch_seq()
 
-    def register(name: str, location: str, schema, partitions, doc) -> None:  # type: ignore[no-untyped-def]
+    def register(name: str, location: str, schema, partitions, doc) -> None:
         ctx.register("gold", name, schema, list(partitions))
 
     report = run_silver_to_gold(

@@ -19,6 +19,7 @@ import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from gladiator import jvm
@@ -298,25 +299,27 @@ class MariaDB(Service):
             args.append("--user=root")
         return args
 
-    def _connect(self, **kwargs: object):  # type: ignore[no-untyped-def]
+    def _connect(self, *, autocommit: bool = False) -> Any:
+        """A root connection (the local passwordless root of our own data folder)."""
         import pymysql
 
         return pymysql.connect(
             host="127.0.0.1",
             port=self.settings.ports.mariadb,
+            user="root",
             connect_timeout=2,
-            **kwargs,  # type: ignore[arg-type]
+            autocommit=autocommit,
         )
 
     def healthy(self) -> bool:
-        with self._connect(user="root") as conn, conn.cursor() as cur:
+        with self._connect() as conn, conn.cursor() as cur:
             cur.execute("SELECT 1")
             return cur.fetchone() == (1,)
 
     def after_start(self) -> None:
         url = urlparse(self.settings.mysql_url)
         database = url.path.lstrip("/")
-        with self._connect(user="root", autocommit=True) as conn, conn.cursor() as cur:
+        with self._connect(autocommit=True) as conn, conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4")
             cur.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (url.username, url.password))
             cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@'%%'", (url.username,))
@@ -430,7 +433,7 @@ class PostgreSQL(Service):
         from psycopg import sql
 
         url = urlparse(self.settings.warehouse_url)
-        user, password, database = url.username, url.password, url.path.lstrip("/")
+        user, password, database = url.username or "gladiator", url.password or "", url.path.lstrip("/")
         with psycopg.connect(self._superuser_dsn(), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (user,)).fetchone()
             if not exists:

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv/bin
 
-echo "==> [test] ruff"
+echo "==> [test] ruff + mypy"
 $VENV/ruff check .
+$VENV/mypy gladiator local_emulation streaming lambdas glue_jobs infra
 
 echo "==> [test] starting the local stack"
 $VENV/gladiator local up

@@ -26,7 +26,7 @@ def parse_job_args(
     argv = list(sys.argv if argv is None else argv)
     optional = dict(optional or {})
     try:
-        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+        from awsglue.utils import getResolvedOptions
     except ImportError:
         getResolvedOptions = None
 

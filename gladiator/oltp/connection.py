@@ -54,7 +54,7 @@ def scratch_database(url: str, prefix: str) -> Iterator[str]:
     """
     parsed = urlparse(url)
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    root = pymysql.connect(host=parsed.hostname, port=parsed.port, user="root", autocommit=True)
+    root = pymysql.connect(host=parsed.hostname, port=parsed.port or 3306, user="root", autocommit=True)
     try:
         with root.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
