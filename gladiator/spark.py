@@ -111,4 +111,24 @@ def get_spark(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    _quiet_codegen_fallback(spark)
     return spark
+
+
+def _quiet_codegen_fallback(spark: SparkSession) -> None:
+    """Silence Spark's whole-stage-codegen fallback reports.
+
+    The contract checks are long CASE chains; for wide entities the generated Java method passes
+    the JVM's 64 KB limit, and Spark then runs the interpreted plan (``spark.sql.codegen.fallback``,
+    on by default) with identical results. Each fallback logs the whole generated source and plan,
+    tens of kilobytes per micro-batch, which buries every useful line of a job's output.
+    """
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None  # a running local session always has its gateway
+    configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+    level = jvm.org.apache.logging.log4j.Level.OFF
+    for logger in (
+        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
+        "org.apache.spark.sql.execution.WholeStageCodegenExec",
+    ):
+        configurator.setLevel(logger, level)
