@@ -19,6 +19,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,7 @@ def step_generate(ctx: DemoContext) -> StepResult:
     gladiator(
         "generate", "--scale", str(ctx.scale), "--out", str(ctx.data_dir), "--seed", str(ctx.seed),
         "--faults", str(ctx.faults), "--format", "mixed", "--files-per-entity", "2",
+        "--end-date", date.today().isoformat(),  # the data ends today, so the dashboards look current
     )  # fmt: skip
     faults = json.loads((ctx.data_dir / "faults.json").read_text())["faults"]
     truth_rows = 0
@@ -173,13 +175,25 @@ def step_oltp_incremental(ctx: DemoContext) -> StepResult:
 
 
 def step_stream(ctx: DemoContext) -> StepResult:
-    produced = gladiator(
-        "stream", "produce", "--rate", str(ctx.stream_rate), "--duration", str(ctx.stream_seconds),
-        "--faults", "0.01", "--scale", str(ctx.scale), capture=True,
+    produced = _last_json(
+        gladiator(
+            "stream", "produce", "--rate", str(ctx.stream_rate), "--duration", str(ctx.stream_seconds),
+            "--faults", "0.01", "--scale", str(ctx.scale), capture=True,
+        )
     )  # fmt: skip
-    gladiator("stream", "run", "--available-now")
-    counts = _last_json(produced)
-    return {k: v for k, v in counts.items() if isinstance(v, int | float)}
+    ran = _last_json(gladiator("stream", "run", "--available-now", capture=True))
+    dead = ran.get("dead_letters") or {}
+    return {
+        "events sent": produced.get("sent"),
+        "events/s": produced.get("rate"),
+        "micro-batches": ran.get("batches"),
+        "orders merged": ran.get("orders_placed"),
+        "lines merged": ran.get("lines"),
+        "status changes": ran.get("status_changes"),
+        "duplicates dropped": ran.get("duplicates_dropped"),
+        "dead letters": sum(dead.values()) if isinstance(dead, dict) else dead,
+        "KPI windows written": ran.get("kpi_written"),
+    }
 
 
 def _last_json(text: str) -> dict[str, Any]:
@@ -198,10 +212,14 @@ def _last_json(text: str) -> dict[str, Any]:
 
 
 def step_warehouse(ctx: DemoContext) -> StepResult:
-    out = gladiator("warehouse", "load", capture=True)
-    click.echo(out, nl=False)
-    summary = _last_json(out)
-    return {k: v for k, v in summary.items() if isinstance(v, int | float | str)} or {"loaded": "yes"}
+    summary = _last_json(gladiator("warehouse", "load", "--json", capture=True))
+    tables = summary.get("tables", [])
+    statuses = Counter(str(t.get("status")) for t in tables)
+    return {
+        "gold tables": len(tables),
+        **{f"tables {k}": v for k, v in sorted(statuses.items())},
+        "gold rows": sum(int(t.get("rows", 0)) for t in tables),
+    }
 
 
 def step_exports(ctx: DemoContext) -> StepResult:
@@ -232,6 +250,7 @@ def step_dashboard(ctx: DemoContext) -> StepResult:
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise DemoFailed(f"the dashboard did not come up at {url}") from None
                 time.sleep(0.5)
+        shot = _screenshot(url, ctx.workdir / "dashboard.png")
         if ctx.keep_dashboard:
             _say(f"    dashboard at {url} — Ctrl-C to stop")
             server.wait()
@@ -239,7 +258,24 @@ def step_dashboard(ctx: DemoContext) -> StepResult:
         if server.poll() is None:
             server.terminate()
             server.wait(timeout=20)
-    return {"url": url, "page bytes": size}
+    return {"url": url, "page bytes": size, "screenshot": shot}
+
+
+def _screenshot(url: str, out: Path) -> str:
+    """A picture of the page, taken by headless Chromium once its charts have loaded."""
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        return "no chromium installed"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={out.parent / '.chromium'}", "--window-size=1400,1800",
+         "--virtual-time-budget=15000", f"--screenshot={out}", url],
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    return str(out) if out.exists() else "screenshot failed"
 
 
 def default_steps() -> list[Step]:
