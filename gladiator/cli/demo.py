@@ -12,7 +12,11 @@ from gladiator.config import load_settings
 
 @cli.command("demo")
 @click.option(
-    "--scale", default=0.1, show_default=True, type=float, help="TPC-H scale factor of the generated data."
+    "--scale",
+    default=0.01,
+    show_default=True,
+    type=float,
+    help="TPC-H scale factor of the generated data (0.01 = 87k rows, 1 = 8.7M).",
 )
 @click.option(
     "--seed", default=42, show_default=True, type=int, help="Seed: the same seed gives the same data."
