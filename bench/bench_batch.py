@@ -18,6 +18,7 @@ then, on the silver lineitem of the largest scale (in one extra Spark session):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -234,6 +235,18 @@ def main() -> None:
             lake, figures = run_scale(settings, scale, Path(tmp), gold=not args.no_gold)
             report[f"sf{scale}"] = figures
             print(json.dumps(figures), flush=True)
+        scales = [k for k in report if k.startswith("sf")]
+        # How cost grows with the data: time ratio between consecutive scales, pipeline and bare.
+        report["growth"] = [
+            {
+                "from": a,
+                "to": b,
+                "data_x": round(report[b]["landing_mb"] / report[a]["landing_mb"], 2),
+                "pipeline_x": round(report[b]["pipeline_s"] / report[a]["pipeline_s"], 2),
+                "bare_x": round(report[b]["bare_s"] / report[a]["bare_s"], 2),
+            }
+            for a, b in itertools.pairwise(scales)
+        ]
         if lake is not None and not args.no_extras:
             report["extras"] = extras(settings, lake)
     report["load_average_at_end"] = os.getloadavg()

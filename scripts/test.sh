@@ -16,7 +16,7 @@ trap '$VENV/gladiator local down || true' EXIT
 mkdir -p test-artifacts
 echo "==> [test] pytest (unit, integration and slow end-to-end tiers)"
 set +e
-$VENV/pytest -p no:cacheprovider --junitxml=test-artifacts/junit.xml "$@"
+$VENV/pytest -p no:cacheprovider --durations=25 --junitxml=test-artifacts/junit.xml "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -339,6 +339,7 @@ class BatchWriter:
                 keys=contract.primary_key, version_column=contract.version_column, app_id=app_id,
                 version=batch_id, partition_by=parts,
             )  # fmt: skip
+            self._step(batch_id, f"silver_{contract.name}")
         # Status changes touch two columns of an order already in silver; an older change, or one
         # for an order silver does not hold, changes nothing (counted in the run's totals).
         delta_io.merge_newer_wins(
