@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gladiator import jvm
 from gladiator.config import Settings, load_settings, use_local_credentials
@@ -126,6 +126,19 @@ def get_spark(
     _quiet_codegen_fallback(spark)
     _apply_session_conf(spark)
     return spark
+
+
+def batch_cache_level() -> Any:
+    """The StorageLevel batch jobs persist intermediate results with: DISK_ONLY.
+
+    A cached partition is one block; at SF 1 a block of classified lineitem rows is hundreds of
+    MB. MEMORY_AND_DISK reads a spilled block back into one heap buffer to cache it again, which
+    ran a 2 GB driver out of heap (bronze_to_silver, lineitem, SF 1). DISK_ONLY streams the block
+    from local disk instead.
+    """
+    from pyspark import StorageLevel
+
+    return StorageLevel.DISK_ONLY
 
 
 def _apply_session_conf(spark: SparkSession) -> None:

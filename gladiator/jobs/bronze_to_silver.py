@@ -37,8 +37,9 @@ def _silver_or_none(ctx: BatchJobContext, entity: str) -> Any:
 
 def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str, int] | None:
     """Process one entity; returns its counts (None if the batch has no bronze rows for it)."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
+
+    from gladiator.spark import batch_cache_level
 
     bronze_path = ctx.uri("bronze", contract.name)
     silver_path = ctx.uri("silver", contract.name)
@@ -53,7 +54,7 @@ def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str
     parents |= {rule.other: _silver_or_none(ctx, rule.other) for rule in contract.cross_rules}
     classified = silver.classify(
         rows, contract, parents=parents, current=_silver_or_none(ctx, contract.name)
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    ).persist(batch_cache_level())
     try:
         by_fate = {
             r[silver.FATE]: int(r["n"])

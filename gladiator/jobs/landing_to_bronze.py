@@ -65,8 +65,9 @@ def _check_order(ctx: BatchJobContext, path: str, seq: int) -> bool:
 
 
 def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.LandingFile], seq: int) -> None:
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
+
+    from gladiator.spark import batch_cache_level
 
     bronze_path = ctx.uri("bronze", contract.name)
     quarantine_path = ctx.uri("quarantine", contract.name)
@@ -74,9 +75,7 @@ def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.Lan
         log.info("%s: batch %s already in bronze; skipped", contract.name, ctx.batch_id)
         return
     fetch = bronze.s3_fetcher(ctx.settings.boto3_kwargs())
-    parsed = bronze.read_landing_files(ctx.spark, files, contract, fetch).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
+    parsed = bronze.read_landing_files(ctx.spark, files, contract, fetch).persist(batch_cache_level())
     try:
         counts = {
             bool(r["ok"]): int(r["n"])
