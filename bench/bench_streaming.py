@@ -21,6 +21,7 @@ import statistics
 import threading
 import time
 import uuid
+from typing import Any
 
 from pyspark.sql import functions as F
 
@@ -30,7 +31,10 @@ from streaming import job, kafka
 from streaming.config import StreamConfig, StreamPaths
 from streaming.producer import produce
 
-SCALE = 0.1  # TPC-H scale of the order data (150k orders: enough for every run below)
+
+def scale_for(events: int) -> float:
+    """TPC-H scale of the order data: SF 0.1 has 150k orders, SF 1 has 1.5M."""
+    return 0.1 if events <= 140_000 else 1.0
 
 
 def plain_consumer_rate(settings, topic: str, expected: int) -> tuple[float, int]:
@@ -59,7 +63,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def throughput(settings, spark, lake: str, events: int) -> dict:
     topic = f"bench-orders-{uuid.uuid4().hex[:8]}"
-    report = produce(settings, topic, count=events, scale=SCALE)
+    report = produce(settings, topic, count=events, scale=scale_for(events))
     read_rate, _ = plain_consumer_rate(settings, topic, report.sent)
     name = f"bench_tp_{uuid.uuid4().hex[:6]}"
     config = StreamConfig(topic=topic, stream_name=name, lake_root=f"{lake}/{name}",
@@ -91,13 +95,21 @@ def latency(settings, spark, lake: str, rate: int, seconds: float) -> dict:
         visible.setdefault(batch_id, {})[step] = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     handle = job.start(settings, config, spark=spark, fail_after=mark)
-    sent = {}
-    producer = threading.Thread(
-        target=lambda: sent.setdefault("report", produce(settings, topic, rate=rate, duration_s=seconds, scale=SCALE,
-                                                         create_topic=False, status_change_ratio=0))
-    )  # fmt: skip
+    sent: dict[str, Any] = {}
+
+    def run_producer() -> None:
+        try:
+            sent["report"] = produce(settings, topic, rate=rate, duration_s=seconds, create_topic=False,
+                                     scale=scale_for(int(rate * seconds)), status_change_ratio=0)  # fmt: skip
+        except Exception as exc:  # reported below, after the query is stopped
+            sent["error"] = exc
+
+    producer = threading.Thread(target=run_producer)
     producer.start()
     producer.join()
+    if "error" in sent:
+        handle.stop()
+        raise RuntimeError(f"producer failed at {rate} events/s: {sent['error']}")
     report = sent["report"]
     deadline = time.monotonic() + 900
     while handle.result.orders_placed < len(report.placed) and time.monotonic() < deadline:
