@@ -163,6 +163,19 @@ log4j.logger.kafka.server.BrokerServer=INFO
 """
 
 
+def kafka_cluster_id() -> str:
+    """A random KRaft cluster id: a UUID in URL-safe base64, never starting with "-".
+
+    One id in 64 would start with "-", and kafka-storage's argument parser then reads it as an
+    option ("argument --cluster-id/-t: expected one argument"); Kafka's own Uuid.randomUuid()
+    skips those for the same reason.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass(frozen=True)
 class KafkaBroker(Service):
     name: str = "kafka"
@@ -219,7 +232,7 @@ class KafkaBroker(Service):
         )
         (self.data_dir / "log4j.properties").write_text(KAFKA_LOG4J)
         if not (self.data_dir / "logs" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = kafka_cluster_id()
             result = subprocess.run(
                 [self._java(), "-cp", self.classpath(), *self._log4j_args(), "kafka.tools.StorageTool",
                  "format", "-t", cluster_id, "-c", str(self.config_file)],
