@@ -7,6 +7,7 @@ Every test gets its own landing and lake buckets, ledger and job-state tables an
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,25 @@ class IsolatedLake:
 
     def uri(self, layer: str, name: str) -> str:
         return f"s3://{self.lake_bucket}/{layer}/{name}"
+
+    def quarantine_keys(self, spark: Any, entities: Iterable[str]) -> Any:
+        """(file, line, reason) of every quarantined row of ``entities``, file relative to the
+        landing bucket: the shape of the generator's injected faults."""
+        from functools import reduce
+
+        from pyspark.sql import functions as F
+
+        frames = [
+            spark.read.format("delta")
+            .load(self.uri("quarantine", entity))
+            .select(
+                F.regexp_replace("_source_file", f"^s3://{self.landing_bucket}/", "").alias("file"),
+                F.col("_source_line").alias("line"),
+                F.col("_reason").alias("reason"),
+            )
+            for entity in entities
+        ]
+        return reduce(lambda a, b: a.unionByName(b), frames)
 
     def drop(self, key: str, body: bytes) -> str:
         """Put a landing file and register it VALIDATED in the ledger (what the landing Lambda

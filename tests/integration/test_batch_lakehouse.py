@@ -81,33 +81,13 @@ def test_silver_equals_truth(spark, loaded, entity):
     silver_vs_truth(spark, loaded, entity)
 
 
-def quarantine_keys(spark: Any, lake: IsolatedLake) -> Any:
-    from pyspark.sql import functions as F
-
-    frames = []
-    for entity in CONTRACTS:
-        frames.append(
-            spark.read.format("delta")
-            .load(lake.uri("quarantine", entity))
-            .select(
-                F.regexp_replace("_source_file", f"^s3://{lake.landing_bucket}/", "").alias("file"),
-                F.col("_source_line").alias("line"),
-                F.col("_reason").alias("reason"),
-            )
-        )
-    out = frames[0]
-    for frame in frames[1:]:
-        out = out.unionByName(frame)
-    return out
-
-
 def assert_quarantine_is_the_injected_rows(spark: Any, loaded: Loaded, at_least: int) -> None:
     expected = spark.createDataFrame(
         [(f["file"], f["line"], f["reason"]) for f in loaded.faults if f["expected"] == "quarantined"],
         "file string, line int, reason string",
     )
     assert expected.count() > at_least  # the generator did inject faults
-    assert_same_rows(quarantine_keys(spark, loaded.lake), expected)
+    assert_same_rows(loaded.lake.quarantine_keys(spark, CONTRACTS), expected)
 
 
 def test_quarantine_equals_injected_rejectable_rows(spark, loaded):

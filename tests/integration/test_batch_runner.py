@@ -75,18 +75,10 @@ def test_kill_9_at_several_points_then_retry_gives_the_clean_result(spark, local
         bronze = spark.read.format("delta").load(lake.uri("bronze", entity))
         assert bronze.groupBy("_source_file", "_source_line").count().where(F.col("count") > 1).count() == 0
     quarantined = [(f["file"], f["line"], f["reason"]) for f in faults if f["expected"] == "quarantined"]
-    frames = [
-        spark.read.format("delta")
-        .load(lake.uri("quarantine", e))
-        .select(
-            F.regexp_replace("_source_file", f"^s3://{lake.landing_bucket}/", "").alias("file"),
-            F.col("_source_line").alias("line"),
-            F.col("_reason").alias("reason"),
-        )
-        for e in ENTITIES
-    ]
-    actual = frames[0].unionByName(frames[1]).unionByName(frames[2])
-    assert_same_rows(actual, spark.createDataFrame(quarantined, "file string, line int, reason string"))
+    assert_same_rows(
+        lake.quarantine_keys(spark, ENTITIES),
+        spark.createDataFrame(quarantined, "file string, line int, reason string"),
+    )
     assert all(f.state == LedgerState.LOADED for f in lake.ledger.files_in_batch(batch.batch_id))
     assert all(r.balanced for r in store.reconciliation(batch.batch_id))
 
