@@ -51,16 +51,29 @@ print("BARE_WORK_SECONDS", time.monotonic() - started)
 
 
 class PeakRss:
-    """Samples the summed RSS of this process's descendants (the spark-submit trees)."""
+    """Samples the summed RSS of this process's descendants (the spark-submit trees) every 0.5 s:
+    ``peak`` over all of them, ``per_job`` by the job script each child process tree runs."""
 
     def __init__(self) -> None:
         self.peak = 0
+        self.per_job: dict[str, int] = {}
+        self.at_peak: dict[str, int] = {}  # RSS by process kind (java, python, ...) at the peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _descendants_rss(self) -> int:
+    @staticmethod
+    def _job_of(pid: int) -> str:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return "other"
+        scripts = [Path(a.decode()).stem for a in argv if a.endswith(b".py")]
+        return scripts[-1] if scripts else "other"
+
+    def _sample(self) -> tuple[dict[str, int], dict[str, int]]:
         children: dict[int, list[int]] = {}
         rss: dict[int, int] = {}
+        kind: dict[int, str] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -68,18 +81,30 @@ class PeakRss:
                 stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
                 children.setdefault(int(stat[1]), []).append(int(entry))
                 rss[int(entry)] = int(stat[21]) * os.sysconf("SC_PAGE_SIZE")
+                kind[int(entry)] = Path(f"/proc/{entry}/comm").read_text().strip()
             except (OSError, IndexError, ValueError):
                 continue
-        total, stack = 0, list(children.get(os.getpid(), []))
-        while stack:
-            pid = stack.pop()
-            total += rss.get(pid, 0)
-            stack += children.get(pid, [])
-        return total
+        by_job: dict[str, int] = {}
+        by_kind: dict[str, int] = {}
+        for child in children.get(os.getpid(), []):
+            total, stack = 0, [child]
+            while stack:
+                pid = stack.pop()
+                total += rss.get(pid, 0)
+                by_kind[kind.get(pid, "?")] = by_kind.get(kind.get(pid, "?"), 0) + rss.get(pid, 0)
+                stack += children.get(pid, [])
+            job = self._job_of(child)
+            by_job[job] = by_job.get(job, 0) + total
+        return by_job, by_kind
 
     def _run(self) -> None:
         while not self._stop.wait(0.5):
-            self.peak = max(self.peak, self._descendants_rss())
+            by_job, by_kind = self._sample()
+            if sum(by_job.values()) > self.peak:
+                self.peak = sum(by_job.values())
+                self.at_peak = {k: v for k, v in by_kind.items() if v}
+            for job, total in by_job.items():
+                self.per_job[job] = max(self.per_job.get(job, 0), total)
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
@@ -164,6 +189,8 @@ def run_scale(settings, scale: float, work: Path, *, gold: bool = True) -> tuple
         "pipeline_s": round(pipeline_s, 1),
         "jobs_s": {j.name: j.seconds for j in result.jobs if j.state == "SUCCEEDED"},
         "pipeline_peak_rss_gib": round(rss.peak / 2**30, 2),
+        "peak_rss_gib_by_job": {job: round(b / 2**30, 2) for job, b in rss.per_job.items() if b},
+        "at_peak_rss_gib_by_process": {k: round(b / 2**30, 2) for k, b in rss.at_peak.items()},
         "bare_s": round(bare_s, 1),
         "bare_work_s": round(bare_work, 1),
         "bare_peak_rss_gib": round(bare_rss.peak / 2**30, 2),
@@ -224,9 +251,20 @@ def extras(settings, lake: IsolatedLake) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="0.1,1")
-    parser.add_argument("--no-extras", action="store_true")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].rstrip(".")
+        + ". Needs `gladiator local up`; prints one JSON line "
+        "per scale, then the whole report."
+    )
+    parser.add_argument(
+        "--scales",
+        default="0.1,1",
+        help="comma-separated TPC-H scale factors, run in order (default 0.1,1; SF 3 needs ~45 min "
+        "and ~12 GB free)",
+    )
+    parser.add_argument(
+        "--no-extras", action="store_true", help="skip the codec table and the lineitem layout comparison"
+    )
     parser.add_argument("--no-gold", action="store_true", help="Stop at silver.")
     args = parser.parse_args()
     use_local_credentials()
@@ -235,6 +273,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         lake = None
         for scale in [float(s) for s in args.scales.split(",")]:
+            if lake is not None:
+                lake.delete_objects()  # the emulator holds every object: free the last scale's
             lake, figures = run_scale(settings, scale, Path(tmp), gold=not args.no_gold)
             report[f"sf{scale}"] = figures
             print(json.dumps(figures), flush=True)

@@ -57,6 +57,15 @@ class IsolatedLake:
         lake.client("glue").create_database(DatabaseInput={"Name": lake.glue_database})
         return lake
 
+    def delete_objects(self) -> None:
+        """Empty both buckets (the emulator then frees what it held for them)."""
+        s3 = self.client("s3")
+        for bucket in (self.landing_bucket, self.lake_bucket):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+
     def client(self, service: str) -> Any:
         return boto3.client(service, **self.settings.boto3_kwargs())  # type: ignore[call-overload]
 

@@ -109,8 +109,9 @@ def _unparsable_reason(column: Column) -> ReasonCode:
 
 
 def cast_to_contract(bronze: DataFrame, contract: Contract) -> DataFrame:
-    """Keep the raw columns (as ``__raw_<c>``), add the normalised text and the typed columns
-    (named as in the contract) and the row-level ``_reason``/``_reason_detail`` (NULL if valid).
+    """Keep the raw columns (as ``__raw_<c>``), add the typed columns (named as in the contract,
+    read from the normalised text) and the row-level reason ``struct(reason, detail)`` (NULL if
+    valid).
     """
     from pyspark.sql import functions as F
 
@@ -145,7 +146,9 @@ def cast_to_contract(bronze: DataFrame, contract: Contract) -> DataFrame:
     for rule in contract.rules:
         failed = F.coalesce(~F.expr(rule.predicate), F.lit(False))
         checks.append((failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}")))
-    return df.withColumn(REASON + "_row", _first_failure(checks))
+    # The text columns only feed the checks: dropped here, they are not carried through the
+    # joins, the window and the persisted result (a third of the row's width).
+    return df.withColumn(REASON + "_row", _first_failure(checks)).drop(*[_text(c) for c in names])
 
 
 def _first_failure(checks: list[tuple[SparkColumn, ReasonCode, SparkColumn]]) -> SparkColumn:
@@ -181,8 +184,13 @@ def check_references(df: DataFrame, contract: Contract, parents: Mapping[str, Da
         other = get_contract(rule.other)
         joins.setdefault((rule.other, rule.join), set()).update(_predicate_columns(rule.predicate, other))
 
+    # A join on a part of the primary key goes last: its output is then partitioned on that
+    # part, which the window of resolve_versions (over the whole key) can use without another
+    # shuffle (lineitem: orders on l_orderkey after partsupp).
+    primary_key = set(contract.primary_key)
+    ordered = sorted(joins.items(), key=lambda item: {c for c, _ in item[0][1]} <= primary_key)
     markers: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
-    for i, ((entity, pairs), wanted) in enumerate(joins.items()):
+    for i, ((entity, pairs), wanted) in enumerate(ordered):
         marker = f"__ref{i}"
         markers[(entity, pairs)] = marker
         parent = parents.get(entity)

@@ -204,3 +204,19 @@ def test_versions_against_silver(spark):
         4: ("accepted", None),  # newer than silver
         5: ("accepted", None),  # new key
     }
+
+
+def test_lineitem_rows_are_shuffled_once_per_join_and_not_again_for_the_window(spark):
+    """The orders join (on l_orderkey, part of the key) runs last, so resolve_versions' window
+    over (l_orderkey, l_linenumber) reuses its partitioning: the batch's wide rows are shuffled
+    twice (one per join), not three times. Text columns are not carried past the checks."""
+    lineitem = get_contract("lineitem")
+    parents = {
+        name: spark.createDataFrame([], silver.silver_schema(get_contract(name)))
+        for name in ("orders", "partsupp")
+    }
+    classified = silver.classify(bronze_df(spark, "lineitem", []), lineitem, parents=parents, current=None)
+    plan = classified._jdf.queryExecution().executedPlan().toString()
+    batch_side = [line for line in plan.splitlines() if "Exchange hashpartitioning(l_" in line]
+    assert len(batch_side) == 2, plan
+    assert not [c for c in classified.columns if c.startswith("__text_")]
