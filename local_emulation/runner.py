@@ -80,7 +80,8 @@ def spark_submit_command(job: JobSpec, argv: list[str], settings: Settings) -> l
     """``spark-submit`` of the job script with the local Spark settings (jars, Delta, s3a)."""
     from gladiator.spark import local_conf
 
-    conf = local_conf(settings, driver_memory=os.environ.get("GLADIATOR_DRIVER_MEMORY", "2g"))
+    memory = os.environ.get("GLADIATOR_DRIVER_MEMORY") or job.local_driver_memory
+    conf = local_conf(settings, driver_memory=memory)
     command = [str(SPARK_SUBMIT), "--master", "local[2]", "--name", job.name]
     command += ["--driver-memory", conf.pop("spark.driver.memory"), "--jars", conf.pop("spark.jars")]
     for key, value in conf.items():

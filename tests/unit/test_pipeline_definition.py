@@ -24,3 +24,20 @@ def test_stage_order_is_ingest_then_clean_model_serve() -> None:
 def test_every_job_has_its_entry_script() -> None:
     for job in pipeline.all_jobs():
         assert job.script.is_file(), job.script
+
+
+def test_local_driver_heap_is_per_job_and_the_environment_overrides_it(monkeypatch) -> None:
+    from gladiator.config import load_settings
+    from local_emulation import runner
+
+    settings = load_settings("local")
+
+    def heap(job: pipeline.JobSpec) -> str:
+        command = runner.spark_submit_command(job, [], settings)
+        return command[command.index("--driver-memory") + 1]
+
+    monkeypatch.delenv("GLADIATOR_DRIVER_MEMORY", raising=False)
+    assert heap(pipeline.LANDING_TO_BRONZE) == "1536m"
+    assert heap(pipeline.BRONZE_TO_SILVER) == "2g"
+    monkeypatch.setenv("GLADIATOR_DRIVER_MEMORY", "3g")
+    assert heap(pipeline.LANDING_TO_BRONZE) == heap(pipeline.SILVER_TO_GOLD) == "3g"
