@@ -274,7 +274,7 @@ def main() -> None:
         lake = None
         for scale in [float(s) for s in args.scales.split(",")]:
             if lake is not None:
-                lake.delete_objects()  # the emulator holds every object: free the last scale's
+                lake.delete_objects()  # the emulator need not keep the last scale's objects
             lake, figures = run_scale(settings, scale, Path(tmp), gold=not args.no_gold)
             report[f"sf{scale}"] = figures
             print(json.dumps(figures), flush=True)

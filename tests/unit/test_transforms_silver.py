@@ -220,3 +220,20 @@ def test_lineitem_rows_are_shuffled_once_per_join_and_not_again_for_the_window(s
     batch_side = [line for line in plan.splitlines() if "Exchange hashpartitioning(l_" in line]
     assert len(batch_side) == 2, plan
     assert not [c for c in classified.columns if c.startswith("__text_")]
+
+
+def test_local_jvm_jit_compiles_huge_methods_and_glue_sessions_skip_them(spark, monkeypatch):
+    """Local sessions JIT-compile the checks' huge generated methods; on Glue (JVM flags not
+    settable) Spark is told to run such plans without whole-stage codegen instead."""
+    from gladiator import spark as spark_module
+
+    arguments = list(spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    assert "-XX:-DontCompileHugeMethods" in arguments
+    assert spark.conf.get("spark.sql.codegen.hugeMethodLimit") == "65535"  # Spark's default, locally
+    monkeypatch.setattr(spark_module, "running_on_glue", lambda: True)
+    try:
+        glue_session = spark_module.get_spark("glue-path")  # getOrCreate: the running session
+        assert glue_session.conf.get("spark.sql.codegen.hugeMethodLimit") == "8000"
+        assert glue_session.conf.get("spark.databricks.delta.optimizeWrite.enabled") == "true"
+    finally:
+        spark.conf.unset("spark.sql.codegen.hugeMethodLimit")
