@@ -5,7 +5,8 @@ vs a bare Spark CSV -> Parquet conversion of the same landing files, side by sid
 
 Per scale:
 - the pipeline through the local runner (spark-submit of the real job scripts, JVM start-up
-  included), wall time per job, and the peak RSS of all its processes (aim <= 3 GiB);
+  included), wall time per job, and the peak RSS of all its processes (aim <= 3 GiB), per job
+  and, at the peak, per process kind (java, python);
 - the bare conversion: a spark-submit reading the same CSV files from S3 with Spark's CSV reader
   (all strings, no validation) and writing Parquet (zstd) to the lake; ratio pipeline/bare
   (aim <= 2.5x at SF1);
