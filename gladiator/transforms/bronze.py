@@ -4,9 +4,9 @@ Parsing is done per file in Python with pyarrow (CSV, csv.gz, Parquet) or the ``
 (JSON lines), inside a Spark ``mapInArrow`` over the list of claimed files: one file is one task,
 so the two local cores parse two files at a time and nothing is collected on the driver. Each
 task copies its object to local disk and streams it in blocks, so a worker's memory does not grow
-with the file's size. Python
-parsing keeps the 1-based record number of every row (``_source_line``, header = line 1 for CSV,
-as ``faults.json`` counts), which Spark's CSV reader loses.
+with the file's size. Python parsing keeps the 1-based record number of every row
+(``_source_line``, header = line 1 for CSV, as ``faults.json`` counts), which Spark's CSV reader
+loses.
 
 A record that cannot be split into the contract's fields (wrong field count, a JSON line that is
 not an object) is kept with ``_parse_error`` set and the raw text in ``_raw_record``: the job sends
