@@ -21,7 +21,7 @@ test-fast: setup ## Unit tests only (no services)
 	@$(VENV)/pytest -m "not integration and not slow" -q
 
 lint: setup ## ruff + mypy
-	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy gladiator local_emulation streaming lambdas glue_jobs infra
+	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy gladiator gladiator_cli local_emulation streaming lambdas glue_jobs infra
 
 bench: setup ## Benchmarks: ratios measured side by side in one run (not tests)
 	@bash scripts/bench.sh

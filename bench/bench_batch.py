@@ -129,7 +129,7 @@ def run_scale(settings, scale: float, work: Path, *, gold: bool = True) -> tuple
     started = time.monotonic()
     # In its own process: the generator's memory goes back to the OS before the pipeline runs.
     subprocess.run(
-        [sys.executable, "-m", "gladiator.cli", "generate", "--scale", str(scale), "--out", str(out),
+        [sys.executable, "-m", "gladiator_cli", "generate", "--scale", str(scale), "--out", str(out),
          "--seed", "42", "--faults", "0.01", "--format", "csv", "--files-per-entity", "4"],
         check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip

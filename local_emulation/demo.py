@@ -29,7 +29,7 @@ from gladiator.config import Settings
 from gladiator.errors import GladiatorError
 
 StepResult = dict[str, Any]
-GLADIATOR = [sys.executable, "-m", "gladiator.cli"]
+GLADIATOR = [sys.executable, "-m", "gladiator_cli"]
 
 
 class DemoFailed(GladiatorError):

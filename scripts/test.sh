@@ -7,7 +7,7 @@ VENV=.venv/bin
 
 echo "==> [test] ruff + mypy"
 $VENV/ruff check .
-$VENV/mypy gladiator local_emulation streaming lambdas glue_jobs infra
+$VENV/mypy gladiator gladiator_cli local_emulation streaming lambdas glue_jobs infra
 
 echo "==> [test] starting the local stack"
 $VENV/gladiator local up

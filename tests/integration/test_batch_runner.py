@@ -109,7 +109,7 @@ def status_json(lake: IsolatedLake) -> dict[str, Any]:
     from click.testing import CliRunner
 
     from gladiator import constants
-    from gladiator.cli import cli
+    from gladiator_cli import cli
 
     env = {
         constants.JOB_STATE_TABLE: lake.job_state_table,

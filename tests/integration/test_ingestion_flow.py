@@ -120,7 +120,7 @@ def test_cli_drop_ingest_ledger(
     `ledger --json` shows each file's state and reason. Also: a file over the size limit."""
     from click.testing import CliRunner
 
-    from gladiator.cli import cli
+    from gladiator_cli import cli
 
     monkeypatch.setenv(constants.MAX_LANDING_FILE_BYTES, "50000")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")  # what `ingest` sets: restored after
@@ -157,9 +157,9 @@ def test_generated_landing_files_end_in_the_states_faults_json_expects(
     in faults.json is quarantined with its reason; every other file is VALIDATED."""
     from click.testing import CliRunner
 
-    from gladiator.cli import cli
     from gladiator.ingestion.clients import make_client
     from gladiator.ingestion.drop import drop_paths
+    from gladiator_cli import cli
 
     out = tmp_path / "gen"
     generated = CliRunner().invoke(

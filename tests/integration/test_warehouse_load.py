@@ -15,12 +15,12 @@ import boto3
 import psycopg
 import pytest
 
-from gladiator.cli import main
 from gladiator.config import Settings
 from gladiator.contracts import CONTRACTS, Contract
 from gladiator.warehouse import WarehouseLoadError, WarehouseUnavailable, load_gold
 from gladiator.warehouse.delta_log import DeltaLogReader, split_s3_uri
 from gladiator.warehouse.ledger import LoadLedger
+from gladiator_cli import main
 from tests.integration import warehouse_support as support
 from tests.tpch_truth import truth_frame
 

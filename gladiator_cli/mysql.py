@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gladiator.cli import cli
+from gladiator_cli import cli
 
 
 def _progress(message: str) -> None:

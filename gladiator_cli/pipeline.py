@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from gladiator.cli import cli
+from gladiator_cli import cli
 
 LAYERS = ("bronze", "silver", "quarantine", "gold")
 _COMMIT = re.compile(r"_delta_log/(\d{20})\.json$")

@@ -34,7 +34,7 @@ def cli() -> None:
 # Every module of this package adds its commands to `cli` when imported (click lists them sorted).
 COMMAND_MODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
 for _module in COMMAND_MODULES:
-    importlib.import_module(f"gladiator.cli.{_module}")
+    importlib.import_module(f"gladiator_cli.{_module}")
 
 
 def main(argv: list[str] | None = None) -> None:

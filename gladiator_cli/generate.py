@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gladiator.cli import cli
+from gladiator_cli import cli
 
 FORMATS = ("csv", "csv.gz", "jsonl", "parquet", "mixed")
 

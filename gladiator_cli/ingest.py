@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gladiator.cli import cli
 from gladiator.config import Settings, load_settings, use_local_credentials
+from gladiator_cli import cli
 
 if TYPE_CHECKING:
     from gladiator.ingestion.ledger import Ledger

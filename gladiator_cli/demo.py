@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from gladiator.cli import cli
 from gladiator.config import load_settings
+from gladiator_cli import cli
 
 
 @cli.command("demo")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from gladiator.cli import cli
 from gladiator.config import Settings, load_settings, use_local_credentials
+from gladiator_cli import cli
 
 
 def _settings() -> Settings:
