@@ -1,7 +1,7 @@
-"""The warehouse loader interface and the gold -> warehouse load.
+"""The gold -> warehouse load, and the choice of loader.
 
-One interface, two implementations: ``RedshiftLoader`` (AWS, Data API) and ``PostgresLoader``
-(local). ``load_gold`` is the same on both:
+One interface (``base.WarehouseLoader``), two implementations: ``RedshiftLoader`` (AWS, Data
+API) and ``PostgresLoader`` (local). ``load_gold`` is the same on both:
 
 1. read each gold table's current Delta version from its log;
 2. skip tables whose version the warehouse already holds: its marker table, written in the load
@@ -18,40 +18,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from gladiator.config import Settings
 from gladiator.contracts import Contract
-from gladiator.warehouse.delta_log import DeltaLogReader, DeltaSnapshot
+from gladiator.warehouse.base import DEFAULT_SCHEMA, TablePlan, WarehouseLoader
+from gladiator.warehouse.delta_log import DeltaLogReader
 from gladiator.warehouse.ledger import LoadLedger
 from gladiator.warehouse.manifest import build_manifest, manifest_uri, write_manifest
-
-DEFAULT_SCHEMA = "gold"
-
-
-@dataclass(frozen=True)
-class TablePlan:
-    """One table to load: its contract, the Delta snapshot, and the manifest written for it."""
-
-    contract: Contract
-    snapshot: DeltaSnapshot
-    manifest_uri: str
-
-
-class WarehouseLoader(Protocol):
-    """What both warehouses implement. ``load`` is all-or-nothing over ``plans``."""
-
-    dialect: str
-    schema: str
-
-    def prepare(self, contracts: Sequence[Contract]) -> None:
-        """Create the schema, the target tables and the marker table if missing (idempotent)."""
-
-    def loaded_versions(self) -> dict[str, int]:
-        """table -> Delta version, from the warehouse's own marker table."""
-
-    def load(self, plans: Sequence[TablePlan]) -> dict[str, int]:
-        """Load every plan in one transaction; returns table -> target row count after the load."""
 
 
 @dataclass

@@ -16,9 +16,9 @@ from urllib.parse import unquote, urlparse
 from gladiator.contracts import Contract
 from gladiator.contracts.types import arrow_type
 from gladiator.warehouse import ddl
+from gladiator.warehouse.base import TablePlan
 from gladiator.warehouse.delta_log import split_s3_uri
 from gladiator.warehouse.errors import WarehouseLoadError, WarehouseUnavailable
-from gladiator.warehouse.loader import TablePlan
 from gladiator.warehouse.manifest import read_manifest
 from gladiator.warehouse.views import create_views
 

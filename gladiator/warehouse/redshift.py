@@ -19,8 +19,8 @@ from gladiator.config import Settings
 from gladiator.contracts import Contract
 from gladiator.errors import ConfigurationError
 from gladiator.warehouse import ddl
+from gladiator.warehouse.base import TablePlan
 from gladiator.warehouse.errors import WarehouseLoadError, WarehouseUnavailable
-from gladiator.warehouse.loader import TablePlan
 from gladiator.warehouse.views import create_view_sql, views_over
 
 _DONE = {"FINISHED", "FAILED", "ABORTED"}

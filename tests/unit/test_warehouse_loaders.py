@@ -11,9 +11,9 @@ import pytest
 from moto import mock_aws
 
 from gladiator.contracts.gold import GOLD_TABLES
+from gladiator.warehouse.base import TablePlan
 from gladiator.warehouse.delta_log import DeltaLogError, DeltaLogReader, DeltaSnapshot
 from gladiator.warehouse.errors import WarehouseLoadError, WarehouseUnavailable
-from gladiator.warehouse.loader import TablePlan
 from gladiator.warehouse.manifest import build_manifest
 from gladiator.warehouse.postgres import partition_values_from_uri
 from gladiator.warehouse.redshift import RedshiftLoader

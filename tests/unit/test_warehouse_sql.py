@@ -16,8 +16,8 @@ from sqlglot import exp
 from gladiator.contracts import CONTRACTS
 from gladiator.contracts.gold import GOLD_TABLES
 from gladiator.warehouse import ddl
+from gladiator.warehouse.base import TablePlan
 from gladiator.warehouse.delta_log import DeltaSnapshot
-from gladiator.warehouse.loader import TablePlan
 from gladiator.warehouse.redshift import RedshiftLoader
 
 GOLDEN = Path(__file__).parent / "golden"
