@@ -66,7 +66,7 @@ def main() -> None:
               f"   target {SYNTH_TARGET_S:.0f} s -> {cli / SYNTH_TARGET_S:.2f}x of budget")  # fmt: skip
         if args.skip_deploy:
             return
-        from infra.emulator import deploy, free_port, moto_server, summary_table, verify
+        from tests.infra.emulator import deploy, free_port, moto_server, summary_table, verify
 
         port = free_port(5100)
         with moto_server(port) as endpoint:

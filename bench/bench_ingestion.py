@@ -38,10 +38,10 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 from gladiator import constants, resources  # noqa: E402
 from gladiator.config import load_settings, use_local_credentials  # noqa: E402
 from gladiator.contracts import get_contract  # noqa: E402
-from gladiator.ingestion import samples  # noqa: E402
 from gladiator.ingestion.ledger import Ledger  # noqa: E402
 from gladiator.ingestion.model import LedgerState  # noqa: E402
 from local_emulation.lambda_runtime import load_handler_module, provision_ingestion  # noqa: E402
+from tests import samples  # noqa: E402
 
 MIB = 1024 * 1024
 

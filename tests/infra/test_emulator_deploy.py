@@ -1,5 +1,5 @@
 """Smoke test: `cdk bootstrap` + `cdk deploy --all` (profile ``local``) to a PRIVATE moto_server,
-then every resource is checked through its service API (infra.emulator). Deploy success alone
+then every resource is checked through its service API (tests/infra/emulator.py). Deploy success alone
 proves nothing on moto; the table printed here says what really got built."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.emulator import deploy, free_port, moto_server, summary_table, verify
+from tests.infra.emulator import deploy, free_port, moto_server, summary_table, verify
 
 pytestmark = pytest.mark.slow
 

@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 
 from gladiator.contracts import ReasonCode, get_contract
-from gladiator.ingestion import process, samples
+from gladiator.ingestion import process
 from gladiator.ingestion.batches import list_batches
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import LedgerState
 from gladiator.resources import IDEMPOTENCY as _IDEMPOTENCY
 from local_emulation.lambda_runtime import IngestionStack
+from tests import samples
 from tests.integration import test_ingestion_flow as flow
 
 stack = flow.stack  # the isolated-resources fixture

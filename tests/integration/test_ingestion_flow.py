@@ -15,10 +15,10 @@ import pytest
 from gladiator import constants, resources
 from gladiator.config import Settings
 from gladiator.contracts import ReasonCode
-from gladiator.ingestion import samples
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import LedgerState
 from local_emulation.lambda_runtime import IngestionStack, load_handler_module, provision_ingestion
+from tests import samples
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ import pytest
 from gladiator import constants, resources
 from gladiator.config import Settings
 from gladiator.contracts import ReasonCode, get_contract
-from gladiator.ingestion import samples
 from gladiator.ingestion.model import LedgerState
 from local_emulation.lambda_runtime import IngestionStack, load_handler_module, provision_ingestion
 from local_emulation.localstack import LocalStack, LocalStackUnavailable, start_localstack
+from tests import samples
 from tests.integration import test_ingestion_acceptance as acceptance
 from tests.integration import test_ingestion_flow as flow
 

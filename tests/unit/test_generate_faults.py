@@ -3,7 +3,7 @@
 Two independent recomputations from the files themselves:
 - a plain diff of landing rows against truth (DuckDB): every landing row that is not a unique exact
   truth row must be in faults.json, and nothing else;
-- the reference cleaner (gladiator.generate.reference_cleaner, shares no code with the generator):
+- the reference cleaner (tests.reference_cleaner, shares no code with the generator):
   its outcomes equal faults.json one for one, every rejected row breaks exactly one check, and the
   cleaned rows equal truth/ exactly (both directions, with multiplicity).
 """
@@ -22,7 +22,7 @@ import pytest
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES, ReasonCode
 from gladiator.contracts.types import sql_type
 from gladiator.generate import GenerationReport, generate
-from gladiator.generate.reference_cleaner import CleanResult, clean_landing, read_landing
+from tests.reference_cleaner import CleanResult, clean_landing, read_landing
 
 ROW_KINDS = {
     "whitespace_noise",

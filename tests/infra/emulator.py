@@ -9,8 +9,9 @@ through its service API and classified:
 - ``skipped``: CloudFormation never created it;
 - ``unchecked``: created, but no API check is written for the type.
 
-Used by tests/infra/test_emulator_deploy.py and bench/bench_cdk.py. The server is our own
-(own port, own CDK_HOME), never the shared one on 5000.
+A test and benchmark harness, not part of the CDK app: used by tests/infra/test_emulator_deploy.py
+and bench/bench_cdk.py. The server is our own (own port, own home for its PID file and log, own
+CDK_HOME), never the shared one on 5000; it is started by the local stack's own ``MotoServer``.
 """
 
 from __future__ import annotations
@@ -18,61 +19,58 @@ from __future__ import annotations
 import collections
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from gladiator.config import load_settings
+from local_emulation.process import port_is_free
+from local_emulation.services import MotoServer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
-MOTO_SERVER = REPO_ROOT / ".venv" / "bin" / "moto_server"
 ACCOUNT = "111111111111"
 REGION = "us-east-1"
 
 
 def free_port(start: int = 5100, stop: int = 5200) -> int:
     for port in range(start, stop):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+        if port_is_free(port):
+            return port
     raise RuntimeError(f"no free port in {start}..{stop}")
+
+
+@dataclass(frozen=True)
+class _PrivateMoto(MotoServer):
+    """The local stack's moto_server start-up (process, PID file, health check, config), on our own
+    port and home, with its own account id so CDK's account cache never mixes it with the stack's."""
+
+    account: str = ACCOUNT
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "MOTO_ACCOUNT_ID": self.account}
 
 
 @contextmanager
 def moto_server(port: int, *, account: str = ACCOUNT) -> Iterator[str]:
     """A moto_server of our own on ``port`` (account ``account``); stopped, by pid, on exit."""
-    env = {**os.environ, "MOTO_ACCOUNT_ID": account}
-    proc = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"moto_server did not listen on {port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with tempfile.TemporaryDirectory(prefix="gladiator-emulator-") as home:
+        settings = load_settings("local")
+        settings = replace(settings, home=Path(home), ports=replace(settings.ports, moto=port))
+        server = _PrivateMoto(settings, account=account)
+        server.start()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.stop()
 
 
 def emulator_env(port: int, cdk_home: Path) -> dict[str, str]:
@@ -430,9 +428,7 @@ def summary_table(checks: list[Check]) -> str:
 
 
 def main() -> None:
-    """``python -m infra.emulator``: deploy to a fresh moto_server and print the table."""
-    import tempfile
-
+    """``python -m tests.infra.emulator``: deploy to a fresh moto_server and print the table."""
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp, moto_server(port) as endpoint:
         result = deploy(port, cdk_home=Path(tmp) / "cdk-home", outdir=Path(tmp) / "cdk.out")

@@ -1,6 +1,6 @@
 """Sample landing files: valid ones in every format and one of each file-level fault.
 
-Used by the ingestion tests, the benchmark and demos; the rows satisfy the contract's types (not
+Test data, not shipped: used by the ingestion tests and bench/bench_ingestion.py; the rows satisfy the contract's types (not
 necessarily its domain rules: this is about files, not rows).
 """
 

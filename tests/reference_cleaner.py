@@ -1,5 +1,7 @@
 """A small, independent reference cleaner for generated landing files (the tests' oracle).
 
+It lives with the tests, not in the shipped package: nothing in production calls it.
+
 It shares nothing with the generator but the contracts: it reads every landing file, rejects bad
 files with a file ReasonCode, parses and normalises rows (DuckDB), rejects rows with the reasons
 they break (all of them, so a test can check "exactly one"), drops exact duplicates and stale
