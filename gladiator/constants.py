@@ -9,6 +9,7 @@ HOME = "GLADIATOR_HOME"  # local state folder (default: <repo>/.gladiator)
 PORT_OFFSET = "GLADIATOR_PORT_OFFSET"  # shifts every local service port (isolated stacks in tests)
 JAVA_HOME = "GLADIATOR_JAVA_HOME"  # a JDK 17 for Spark and Kafka (default: autodetected)
 JARS_DIR = "GLADIATOR_JARS_DIR"  # folder holding jars/spark and jars/kafka
+DEBUG = "GLADIATOR_DEBUG"  # CLI: 1 shows the traceback of a failure (same as `gladiator --debug`)
 
 AWS_REGION = "AWS_REGION"
 AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
