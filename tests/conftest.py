@@ -1,7 +1,8 @@
 """Shared fixtures for all tiers.
 
-- unit: no network, no services (pure functions, moto in-process).
-- integration: the real local stack, started once per session (idempotent `local up`).
+- unit: no network, no services (pure functions, moto in-process, Spark on local files).
+- integration: the real local stack, started once per session (idempotent `local up`) by the
+  first test that asks for ``local_stack`` or ``lake_prefix``; ``spark`` alone does not start it.
 - slow: long end-to-end runs; still part of CI.
 """
 
@@ -36,11 +37,18 @@ def local_stack(settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def spark(local_stack: Settings) -> Iterator[SparkSession]:
-    """One Spark session for the whole run: local[2], UI off, 8 shuffle partitions, Delta."""
+def spark(settings: Settings) -> Iterator[SparkSession]:
+    """One Spark session for the whole run: local[2], UI off, 8 shuffle partitions, Delta.
+
+    It needs no running service: a pure transform test (local files, in-memory frames) gets it
+    without the local stack. The session still carries the s3a settings of ``settings``
+    (gladiator.spark.local_conf: ``s3://``/``s3a://`` -> the emulator endpoint), because one
+    process has one SparkContext; S3A connects only when a test touches an ``s3a://`` path, and
+    such tests ask for ``lake_prefix`` or ``local_stack``, which start the stack.
+    """
     from gladiator.spark import get_spark
 
-    session = get_spark("gladiator-tests", settings=local_stack)
+    session = get_spark("gladiator-tests", settings=settings)
     yield session
     session.stop()
 

@@ -5,7 +5,6 @@ Spark runs locally (no services); the session is the one shared by the whole tes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +14,6 @@ from gladiator.transforms import bronze, silver
 
 TS = "2024-01-01 00:00:00.000000"
 LATER = "2024-02-01 00:00:00.000000"
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from gladiator.config import load_settings
-    from gladiator.spark import get_spark
-
-    yield get_spark("gladiator-tests", settings=load_settings("local"))
 
 
 def bronze_df(spark: Any, entity: str, rows: list[dict[str, str | None]]) -> Any:
