@@ -156,6 +156,153 @@ class _Clock:
         return self.last
 
 
+@dataclass
+class _Sender:
+    """Sending: one idempotent Kafka producer, counting every record it accepts in the report."""
+
+    producer: Any
+    topic: str
+    report: ProduceReport
+
+    def send(self, key: bytes, value: bytes, kind: str) -> None:
+        while True:
+            try:
+                self.producer.produce(self.topic, key=key, value=value)
+                break
+            except BufferError:  # the local queue is full: serve delivery reports, then retry
+                self.producer.poll(0.05)
+        self.report.sent += 1
+        self.report.by_kind[kind] += 1
+
+    def flush(self, timeout_s: float) -> None:
+        remaining = self.producer.flush(timeout_s)
+        if remaining:
+            raise ServiceError(f"{remaining} events were not acknowledged by Kafka within {timeout_s:.0f} s")
+
+
+@dataclass
+class _Pacer:
+    """Pacing: event ``i`` leaves no earlier than ``i / rate`` seconds after the start (no rate: no wait)."""
+
+    rate: float | None
+    started: float = field(default_factory=time.monotonic)
+
+    def wait_for(self, i: int, producer: Any) -> None:
+        if not self.rate:
+            return
+        ahead = i / self.rate - (time.monotonic() - self.started)
+        if ahead > 0:
+            producer.poll(0)
+            time.sleep(ahead)
+
+
+@dataclass
+class _Duplicates:
+    """The ``duplicate`` fault: a valid event is sent again, same bytes, 1 to 50 events later."""
+
+    rng: random.Random
+    probability: float
+    pending: list[tuple[int, bytes, bytes]] = field(default_factory=list)  # (send at index, key, value)
+
+    def consider(self, i: int, kind: str, key: bytes, value: bytes) -> None:
+        if kind in ("order_placed", "order_status_changed") and self.rng.random() < self.probability:
+            self.pending.append((i + self.rng.randint(1, 50), key, value))
+            self.pending.sort(key=lambda d: d[0])
+
+    def due(self, i: int) -> Iterator[tuple[bytes, bytes]]:
+        while self.pending and self.pending[0][0] <= i:
+            _, key, value = self.pending.pop(0)
+            yield key, value
+
+    def rest(self) -> Iterator[tuple[bytes, bytes]]:
+        for _, key, value in self.pending:
+            yield key, value
+
+
+@dataclass
+class _EventSource:
+    """The next event, its kind and key: a status change of a recent valid order, or a new order
+    with at most one injected fault (late, malformed JSON, schema violation). Valid events are
+    recorded in the report (``placed``, ``final_status``), faulty ones as expected dead letters."""
+
+    rng: random.Random
+    faults: Faults
+    report: ProduceReport
+    orders: Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]
+    scale: float
+    status_change_ratio: float
+    late_by_s: int
+    clock: _Clock = field(default_factory=_Clock)
+    recent: list[int] = field(default_factory=list)  # valid order keys a status change may pick
+
+    def next_event(self) -> tuple[int, str, bytes]:
+        now = self.clock.now()
+        draw = self.rng.random()  # drawn first, whatever the event: keeps a seed's run stable
+        if self.recent and self.rng.random() < self.status_change_ratio:
+            return self._status_change(now)
+        return self._new_order(now, draw)
+
+    def _status_change(self, now: dt.datetime) -> tuple[int, str, bytes]:
+        key = self.rng.choice(self.recent)
+        status = self.rng.choice([s for s in ("F", "O", "P") if s != self.report.final_status[key]])
+        event = events.order_status_changed(key, status, updated_at=now, produced_at=now)
+        self.report.final_status[key] = status
+        return key, "order_status_changed", events.encode(event)
+
+    def _new_order(self, now: dt.datetime, draw: float) -> tuple[int, str, bytes]:
+        try:
+            order, lines = next(self.orders)
+        except StopIteration:
+            raise ServiceError(
+                f"the TPC-H data at scale {self.scale} has too few orders; raise scale"
+            ) from None
+        key = order["o_orderkey"]
+        late = draw < self.faults.late
+        stamp = now - dt.timedelta(seconds=self.late_by_s) if late else now
+        for row in (order, *lines):
+            row["updated_at"] = stamp
+        event = events.order_placed(order, lines, produced_at=stamp)
+        fault = self._inject_fault(event, draw, late)
+        if fault is not None:
+            kind, value, reason = fault
+            self.report.dead_letters.append((value.decode(), reason))
+            return key, kind, value
+        self.report.placed[key] = len(lines)
+        self.report.final_status[key] = order["o_orderstatus"]
+        self.recent.append(key)
+        if len(self.recent) > 2000:
+            self.recent.pop(0)
+        return key, "order_placed", events.encode(event)
+
+    def _inject_fault(self, event: dict[str, Any], draw: float, late: bool) -> tuple[str, bytes, str] | None:
+        """(kind, bytes sent, expected dead-letter reason) of the fault ``draw`` picks, or None."""
+        faults = self.faults
+        if late:
+            return "late", events.encode(event), str(StreamReason.LATE_EVENT)
+        if draw < faults.late + faults.malformed_json:
+            truncated = events.encode(event)[: self.rng.randint(5, 60)]
+            return "malformed_json", truncated, str(ReasonCode.MALFORMED_JSON)
+        if draw < faults.late + faults.malformed_json + faults.schema_violation:
+            violation, reason = self.rng.choice(VIOLATIONS)
+            return "schema_violation", events.encode(violate(event, violation)), reason
+        return None
+
+
+def _event_count(count: int | None, rate: float | None, duration_s: float | None) -> int:
+    if count is not None:
+        return count
+    if rate is None or duration_s is None:
+        raise ValueError("give count, or rate and duration_s")
+    return int(rate * duration_s)
+
+
+def _idempotent_producer(settings: Settings) -> Any:
+    from confluent_kafka import Producer
+
+    options = {"enable.idempotence": True, "linger.ms": 5, "compression.type": "lz4", "acks": "all"}
+    return Producer(kafka.client_config(settings, **options))
+
+
 def produce(
     settings: Settings,
     topic: str,
@@ -174,102 +321,33 @@ def produce(
     """Send ``count`` events (default ``rate * duration_s``), paced at ``rate`` events/s if given.
 
     Returns the report of what was sent (valid orders and their final status, the dead letters
-    the stream must produce, counts per kind).
+    the stream must produce, counts per kind). Steps: pacing (``_Pacer``), the events and their
+    faults (``_EventSource``, ``_Duplicates``), sending (``_Sender``).
     """
-    from confluent_kafka import Producer
-
-    if count is None:
-        if rate is None or duration_s is None:
-            raise ValueError("give count, or rate and duration_s")
-        count = int(rate * duration_s)
+    count = _event_count(count, rate, duration_s)
     if create_topic:
         kafka.ensure_topics(settings, [topic], partitions=partitions)
     else:
         kafka.check_topics(settings, [topic])
     rng = random.Random(seed)
-    clock = _Clock()
-    producer = Producer(
-        kafka.client_config(
-            settings, **{"enable.idempotence": True, "linger.ms": 5, "compression.type": "lz4", "acks": "all"}
-        )
-    )
     report = ProduceReport(topic=topic)
-    source = tpch_orders(tpch_dir(settings, scale))
-    pending_duplicates: list[tuple[int, bytes, bytes]] = []  # (send at index, key, value)
-    recent: list[int] = []
-    started = time.monotonic()
-
-    def send(key: bytes, value: bytes) -> None:
-        while True:
-            try:
-                producer.produce(topic, key=key, value=value)
-                break
-            except BufferError:
-                producer.poll(0.05)
-        report.sent += 1
-
+    source = _EventSource(
+        rng, faults, report, tpch_orders(tpch_dir(settings, scale)), scale, status_change_ratio, late_by_s
+    )
+    duplicates = _Duplicates(rng, faults.duplicate)
+    sender = _Sender(_idempotent_producer(settings), topic, report)
+    pacer = _Pacer(rate)
     for i in range(count):
-        if rate:
-            ahead = i / rate - (time.monotonic() - started)
-            if ahead > 0:
-                producer.poll(0)
-                time.sleep(ahead)
-        while pending_duplicates and pending_duplicates[0][0] <= i:
-            _, k, v = pending_duplicates.pop(0)
-            send(k, v)
-            report.by_kind["duplicate"] += 1
-        now = clock.now()
-        draw = rng.random()
-        if recent and rng.random() < status_change_ratio:
-            key = rng.choice(recent)
-            status = rng.choice([s for s in ("F", "O", "P") if s != report.final_status[key]])
-            event = events.order_status_changed(key, status, updated_at=now, produced_at=now)
-            value = events.encode(event)
-            report.final_status[key] = status
-            kind = "order_status_changed"
-        else:
-            try:
-                order, lines = next(source)
-            except StopIteration:
-                raise ServiceError(
-                    f"the TPC-H data at scale {scale} has too few orders; raise scale"
-                ) from None
-            key = order["o_orderkey"]
-            late = draw < faults.late
-            stamp = now - dt.timedelta(seconds=late_by_s) if late else now
-            for row in (order, *lines):
-                row["updated_at"] = stamp
-            event = events.order_placed(order, lines, produced_at=stamp)
-            kind = "order_placed"
-            if late:
-                kind, value = "late", events.encode(event)
-                report.dead_letters.append((value.decode(), str(StreamReason.LATE_EVENT)))
-            elif draw < faults.late + faults.malformed_json:
-                kind, value = "malformed_json", events.encode(event)[: rng.randint(5, 60)]
-                report.dead_letters.append((value.decode(), str(ReasonCode.MALFORMED_JSON)))
-            elif draw < faults.late + faults.malformed_json + faults.schema_violation:
-                violation, reason = rng.choice(VIOLATIONS)
-                kind, value = "schema_violation", events.encode(violate(event, violation))
-                report.dead_letters.append((value.decode(), reason))
-            else:
-                value = events.encode(event)
-                report.placed[key] = len(lines)
-                report.final_status[key] = order["o_orderstatus"]
-                recent.append(key)
-                if len(recent) > 2000:
-                    recent.pop(0)
-        send(str(key).encode(), value)
-        report.by_kind[kind] += 1
-        if kind in ("order_placed", "order_status_changed") and rng.random() < faults.duplicate:
-            pending_duplicates.append((i + rng.randint(1, 50), str(key).encode(), value))
-            pending_duplicates.sort(key=lambda d: d[0])
+        pacer.wait_for(i, sender.producer)
+        for key, value in duplicates.due(i):
+            sender.send(key, value, "duplicate")
+        order_key, kind, value = source.next_event()
+        sender.send(str(order_key).encode(), value, kind)
+        duplicates.consider(i, kind, str(order_key).encode(), value)
         if i % 1000 == 0:
-            producer.poll(0)
-    for _, k, v in pending_duplicates:
-        send(k, v)
-        report.by_kind["duplicate"] += 1
-    remaining = producer.flush(60)
-    if remaining:
-        raise ServiceError(f"{remaining} events were not acknowledged by Kafka within 60 s")
-    report.seconds = time.monotonic() - started
+            sender.producer.poll(0)
+    for key, value in duplicates.rest():
+        sender.send(key, value, "duplicate")
+    sender.flush(60)
+    report.seconds = time.monotonic() - pacer.started
     return report
