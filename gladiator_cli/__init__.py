@@ -2,7 +2,9 @@
 
 Each command group lives in its own module and registers itself on ``cli`` below; a module only
 imports its heavy dependencies (Spark, boto3, Kafka) inside the command that needs them, so
-``gladiator --help`` stays fast.
+``gladiator --help`` stays fast. Every command declares what it needs from the stack
+(``@needs``, checked before its first write), and every failure goes through one error boundary
+(``_boundary.GladiatorGroup``): one line on stderr, no traceback unless ``--debug``.
 """
 
 from __future__ import annotations
@@ -10,18 +12,26 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
-import sys
 
 import click
 
 from gladiator import constants as env
 from gladiator.config import use_local_credentials
-from gladiator.errors import GladiatorError
+from gladiator_cli._boundary import GladiatorGroup
+from gladiator_cli._needs import needs
+
+__all__ = ["cli", "main", "needs"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=GladiatorGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="gladiator")
-def cli() -> None:
+@click.option(
+    "--debug", is_flag=True, envvar=env.DEBUG, help="Show the traceback of a failure (or GLADIATOR_DEBUG=1)."
+)
+def cli(debug: bool) -> None:
     """Gladiator: retail order data from files, MySQL and Kafka into Delta Lake and Redshift.
 
     Everything runs against the local emulation by default (profile `local`); set
@@ -38,15 +48,5 @@ for _module in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: user errors print one clear line and exit 1, without a traceback."""
-    try:
-        cli.main(args=argv, prog_name="gladiator", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except GladiatorError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(1)
+    """Console entry point: every failure is reported by the error boundary (one line, exit != 0)."""
+    cli.main(args=argv, prog_name="gladiator")

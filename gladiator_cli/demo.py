@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gladiator.config import load_settings
-from gladiator_cli import cli
+from gladiator_cli import cli, needs
 
 
 @cli.command("demo")
@@ -37,6 +37,7 @@ from gladiator_cli import cli
 @click.option(
     "--keep-dashboard", is_flag=True, help="Leave the dashboard running at the end (Ctrl-C to stop)."
 )
+@needs()  # its first step is `gladiator local up`
 def demo(
     scale: float,
     seed: int,
@@ -49,7 +50,7 @@ def demo(
     """Run every stage on the local stack and print counts and timings:
     generate → drop → ledger → bronze/silver/gold → OLTP extract → stream → warehouse → dashboard.
     """
-    from local_emulation.demo import DemoContext, run_demo
+    from local_emulation.demo import DemoContext, run_demo  # imports pyarrow and the runner (~0.1 s)
 
     if scale <= 0:
         raise click.BadParameter("must be > 0", param_hint="--scale")

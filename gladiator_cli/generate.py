@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gladiator_cli import cli
+from gladiator_cli import cli, needs
 
 FORMATS = ("csv", "csv.gz", "jsonl", "parquet", "mixed")
 
@@ -60,6 +60,7 @@ def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -
     metavar="YYYY-MM-DD",
     help="Shift all dates so the latest date in the data is this day (default: TPC-H dates).",
 )
+@needs()
 def generate_command(
     scale: float, out: Path, seed: int, faults: float, fmt: str, files_per_entity: int, end_date: date | None
 ) -> None:
@@ -72,7 +73,7 @@ def generate_command(
 
     Cleaning the landing files must give back the truth exactly (see docs/HELPERS.md).
     """
-    from gladiator.generate import generate
+    from gladiator.generate import generate  # pyarrow, duckdb, tpchgen: ~0.4 s
 
     report = generate(
         out,

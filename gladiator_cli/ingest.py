@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from gladiator import resources
 from gladiator.config import Settings, load_settings, use_local_credentials
-from gladiator_cli import cli
+from gladiator.contracts import ENTITY_NAMES
+from gladiator.ingestion.clients import make_client
+from gladiator.ingestion.drop import drop_paths
+from gladiator_cli import cli, needs
+from gladiator_cli._boundary import failure_note
 
 if TYPE_CHECKING:
     from gladiator.ingestion.ledger import Ledger
@@ -25,37 +31,45 @@ def _settings() -> Settings:
 
 
 def _ledger(settings: Settings) -> Ledger:
-    from gladiator import resources
-    from gladiator.ingestion.clients import make_client
+    # The ledger module imports boto3's DynamoDB types (~0.15 s): only commands that use it pay.
     from gladiator.ingestion.ledger import Ledger
 
     return Ledger(
         settings.table_name(resources.LEDGER),
         make_client("dynamodb", settings),
-        job_state_table=settings.table_name(resources.JOB_STATE),
     )
 
 
 @cli.command("drop")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--prefix", help="Key prefix (default: keys relative to a dropped folder; a file's folder name)."
+    "--entity",
+    type=click.Choice(ENTITY_NAMES),
+    help="Entity of the dropped files (default: a file's folder name or the entity its name starts with).",
 )
+@click.option("--prefix", help="Extra key prefix in front of every key (folders keep their layout).")
 @click.option("--bucket", help="Target bucket (default: the landing bucket).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def drop(paths: tuple[Path, ...], prefix: str | None, bucket: str | None, quiet: bool) -> None:
+@needs("aws")
+def drop(
+    paths: tuple[Path, ...], entity: str | None, prefix: str | None, bucket: str | None, quiet: bool
+) -> None:
     """Upload files or folders to the landing bucket, as a producer would.
 
     `gladiator drop DIR/landing` after `gladiator generate --out DIR` lands every file under its
-    entity prefix (`<entity>/<file>`). Each object version becomes one ledger entry.
+    entity prefix (`<entity>/<file>`). A single file goes to `<entity>/<name>`: the entity comes
+    from --entity, its folder, or its name (`orders-1.csv`); else the drop is refused.
+    Each object version becomes one ledger entry.
     """
-    from gladiator.ingestion.clients import make_client
-    from gladiator.ingestion.drop import drop_paths
-
     settings = _settings()
     target = bucket or settings.landing_bucket
     report = drop_paths(
-        paths, s3=make_client("s3", settings), bucket=target, prefix=prefix, progress=not quiet
+        paths,
+        s3=make_client("s3", settings),
+        bucket=target,
+        prefix=prefix,
+        entity=entity,
+        progress=not quiet,
     )
     click.echo(f"dropped {report.files} file(s), {report.bytes} bytes, into s3://{target}/", err=True)
 
@@ -75,15 +89,14 @@ def _seconds_between(start: str | None, end: str | None) -> float | None:
     help="Only files in this state.",
 )
 @click.option("--batches", "show_batches", is_flag=True, help="List the batches instead of the files.")
+@needs("aws")
 def ledger(as_json: bool, state: str | None, show_batches: bool) -> None:
     """Show every landing file's state, reason, batch and timings (or the batches)."""
-    from dataclasses import asdict
-
-    from gladiator.ingestion.batches import list_batches
+    from gladiator.ingestion.process import batch_store  # imports the ledger (boto3): see _ledger
 
     book = _ledger(_settings())
     if show_batches:
-        for batch in list_batches(book):
+        for batch in batch_store(_settings()).all():
             row = asdict(batch)
             if as_json:
                 click.echo(json.dumps(row, default=str))
@@ -128,6 +141,7 @@ def ledger(as_json: bool, state: str | None, show_batches: bool) -> None:
     "--claim", "claim_max", type=int, default=0, help="Then cut batches of up to N VALIDATED files."
 )
 @click.option("--verbose", is_flag=True, help="Show the handler's JSON logs and EMF metrics.")
+@needs("aws")
 def ingest(
     until_idle: bool,
     timeout: float,
@@ -148,10 +162,11 @@ def ingest(
     mapping = landing_mapping(
         settings, batch_size=batch_size, concurrency=concurrency, retry_delay_s=retry_delay
     )
-    if until_idle:
-        stats = mapping.run_until_idle(timeout=timeout)
-    else:
-        stats = mapping.run_until_idle(timeout=float("inf"), settle_s=float("inf"))
+    with failure_note("Unprocessed messages stay on the landing queue: `gladiator ingest` resumes."):
+        if until_idle:
+            stats = mapping.run_until_idle(timeout=timeout)
+        else:
+            stats = mapping.run_until_idle(timeout=float("inf"), settle_s=float("inf"))
     click.echo(
         f"{stats.invocations} invocation(s), {stats.received} message(s): {stats.succeeded} ok, "
         f"{stats.failed} failed, {stats.crashed} crashed invocation(s) in {stats.seconds:.1f}s"
@@ -159,9 +174,10 @@ def ingest(
         err=True,
     )
     if claim_max:
-        from gladiator.ingestion.batches import BatchPolicy, claim_and_start
+        from gladiator.ingestion.process import batch_store
 
-        for batch in claim_and_start(_ledger(settings), BatchPolicy(max_files=claim_max)):
+        store = batch_store(settings)
+        while batch := store.claim(claim_max):
             click.echo(
                 f"batch {batch.batch_id} (seq {batch.batch_seq}): {batch.file_count} file(s)", err=True
             )

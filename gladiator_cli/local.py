@@ -7,7 +7,7 @@ import json
 import click
 
 from gladiator.config import load_settings
-from gladiator_cli import cli
+from gladiator_cli import cli, needs
 
 
 def _progress(message: str) -> None:
@@ -24,6 +24,7 @@ def local() -> None:
 
 
 @local.command("up")
+@needs()
 def up() -> None:
     """Start every service (idempotent) and provision buckets, tables, queues and rules."""
     from local_emulation import stack
@@ -35,6 +36,7 @@ def up() -> None:
 
 
 @local.command("down")
+@needs()
 def down() -> None:
     """Stop the services this project started (tracked by PID files). Data is kept."""
     from local_emulation import stack
@@ -45,6 +47,7 @@ def down() -> None:
 
 @local.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@needs()
 def status(as_json: bool) -> None:
     """Show endpoints, resource names and whether each service is healthy.
 

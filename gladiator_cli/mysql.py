@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from gladiator_cli import cli
+from gladiator.config import load_settings
+from gladiator_cli import cli, needs
 
 
 def _progress(message: str) -> None:
@@ -43,9 +44,10 @@ def mysql() -> None:
     help="Generator seed when the truth is generated here.",
 )
 @click.option("--database", help="Database name (default: the one in the MySQL URL, `retail`).")
+@needs("mysql")
 def seed_command(scale: float, from_dir: Path | None, generator_seed: int, database: str | None) -> None:
     """Drop and recreate the schema, then bulk-load the truth (LOAD DATA LOCAL INFILE). Idempotent."""
-    from gladiator.config import load_settings
+    # The generator package (pyarrow, duckdb, tpchgen) and pymysql cost ~0.3 s: loaded only here.
     from gladiator.generate.api import validate_options
     from gladiator.oltp import seed
 
@@ -87,11 +89,11 @@ def seed_command(scale: float, from_dir: Path | None, generator_seed: int, datab
 )
 @click.option("--seed", type=int, default=None, help="Random seed (default: random).")
 @click.option("--database", help="Database name (default: the one in the MySQL URL, `retail`).")
+@needs("mysql")
 def churn_command(orders: int, updates: int, seed: int | None, database: str | None) -> None:
     """Simulate OLTP traffic: each new order and each status change is one transaction that bumps
     updated_at. Prints every change."""
-    from gladiator.config import load_settings
-    from gladiator.oltp import churn
+    from gladiator.oltp import churn  # see seed_command
 
     report = churn(load_settings().mysql_url, orders=orders, updates=updates, seed=seed, database=database)
     click.echo(

@@ -1,5 +1,5 @@
 """Serving commands: `gladiator warehouse load`, `gladiator dashboard`, `gladiator export tableau`,
-`gladiator eda`. Heavy imports stay inside the commands."""
+`gladiator eda`. Heavy imports (psycopg, pyarrow, duckdb, the Hyper API) stay inside the commands."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from gladiator.config import Settings, load_settings, use_local_credentials
-from gladiator_cli import cli
+from gladiator.contracts.gold import get_gold_contract
+from gladiator_cli import cli, needs
 
 
 def _settings() -> Settings:
@@ -28,11 +29,11 @@ def warehouse() -> None:
 @click.option("--schema", default="gold", show_default=True, help="Warehouse schema of the gold tables.")
 @click.option("--table", "tables", multiple=True, help="Load only these gold tables (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the load summary as JSON.")
+@needs("aws", "warehouse")
 def warehouse_load(schema: str, tables: tuple[str, ...], as_json: bool) -> None:
     """Load each gold table's current Delta version, exactly once (manifest -> staging -> MERGE,
     one transaction; the load ledger makes reloading a version a no-op)."""
-    from gladiator.contracts.gold import get_gold_contract
-    from gladiator.warehouse import load_gold
+    from gladiator.warehouse import load_gold  # psycopg, pyarrow: ~0.1 s
 
     contracts = [get_gold_contract(t) for t in tables] or None
     summary = load_gold(_settings(), schema=schema, contracts=contracts)
@@ -48,9 +49,10 @@ def warehouse_load(schema: str, tables: tuple[str, ...], as_json: bool) -> None:
 @click.option("--port", default=8050, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--schema", default="gold", show_default=True, help="Warehouse schema holding the views.")
+@needs("aws", "warehouse")
 def dashboard(port: int, host: str, schema: str) -> None:
     """Serve the business dashboard (charts over the warehouse views, live KPI panel)."""
-    from gladiator.dashboard import serve_forever
+    from gladiator.dashboard import serve_forever  # flask/werkzeug, awswrangler on first request
 
     click.echo(f"dashboard on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     serve_forever(_settings(), host=host, port=port, schema=schema)
@@ -64,9 +66,10 @@ def export() -> None:
 @export.command("tableau")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--table", "tables", multiple=True, help="Export only these gold tables (repeatable).")
+@needs("aws")
 def export_tableau_command(out_dir: Path, tables: tuple[str, ...]) -> None:
     """Write Tableau Hyper extracts of the gold star schema (one .hyper file per table)."""
-    from gladiator.export import export_tableau
+    from gladiator.export import export_tableau  # tableauhyperapi, boto3: ~0.1 s
 
     result = export_tableau(_settings(), out_dir, tables=list(tables) or None)
     for name, info in result.items():
@@ -75,9 +78,10 @@ def export_tableau_command(out_dir: Path, tables: tuple[str, ...]) -> None:
 
 @cli.command("eda")
 @click.option("--out", "out_dir", default="eda-report", show_default=True, type=click.Path(path_type=Path))
+@needs("aws")
 def eda(out_dir: Path) -> None:
     """Write a self-contained HTML report over silver (profiles, trends, quarantine, changes)."""
-    from gladiator.eda import build_eda
+    from gladiator.eda import build_eda  # duckdb, jinja2: ~0.1 s
 
     report = build_eda(_settings(), out_dir)
     click.echo(str(report))

@@ -7,7 +7,9 @@ import json
 import click
 
 from gladiator.config import load_settings
-from gladiator_cli import cli
+from gladiator.errors import ConfigurationError
+from gladiator_cli import cli, needs
+from streaming.config import StreamConfig
 
 
 @cli.group("stream")
@@ -32,9 +34,10 @@ def stream() -> None:
 )
 @click.option("--scale", type=float, default=0.1, show_default=True, help="TPC-H scale of the order data.")
 @click.option("--seed", type=int, default=7, show_default=True)
+@needs("kafka")
 def produce(topic: str, rate: float, duration: float, faults: float, scale: float, seed: int) -> None:
     """Send TPC-H orders as live `order_placed`/`order_status_changed` events; print counts as JSON."""
-    from streaming.producer import Faults
+    from streaming.producer import Faults  # confluent_kafka, pyarrow: ~0.1 s
     from streaming.producer import produce as send
 
     report = send(
@@ -59,6 +62,7 @@ def produce(topic: str, rate: float, duration: float, faults: float, scale: floa
 @click.option("--trigger-seconds", type=float, default=5.0, show_default=True)
 @click.option("--lake-root", help="Lake root URI (default: the lake bucket).")
 @click.option("--kpi-prefix", default="", help="Prefix of the KPI keys in DynamoDB.")
+@needs("aws", "kafka")
 def run(
     topic: str,
     stream_name: str,
@@ -69,9 +73,7 @@ def run(
     kpi_prefix: str,
 ) -> None:
     """Run the streaming job; exits 1 with a clear message on bad configuration."""
-    from gladiator.errors import ConfigurationError
-    from streaming.config import StreamConfig
-    from streaming.job import run as run_stream
+    from streaming.job import run as run_stream  # pyspark, delta: ~0.4 s
 
     if available_now == (duration is not None):
         raise ConfigurationError("give exactly one of --duration S or --available-now")

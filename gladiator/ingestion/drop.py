@@ -1,13 +1,20 @@
 """Dropping local files into the landing bucket (what a producer does), with a progress bar.
 
-Keys: a dropped folder's files keep their path relative to that folder, so dropping
-``DIR/landing`` (``<entity>/<file>`` inside) lands each file under its entity prefix. A dropped
-file goes to ``<prefix>/<name>``, ``prefix`` defaulting to the name of the folder holding it.
+Keys: the landing key of a file is ``<entity>/<file name>`` (the landing Lambda reads the entity
+from the first segment), so
+- a dropped folder's files keep their path relative to that folder: dropping ``DIR/landing``
+  (``<entity>/<file>`` inside) lands each file under its entity prefix;
+- a dropped file goes to ``<entity>/<name>``, the entity being the ``entity`` argument, else the
+  name of the folder holding the file if that is an entity, else the entity its name starts with
+  (``orders-00001.csv``, ``lineitem_2024.jsonl``); if none says which, the drop is refused with
+  the list of entities, before anything is uploaded.
+``prefix`` (optional) goes in front of every key. No key ever has an empty segment.
 Big files go up in parts (boto3 managed transfer); small ones in parallel.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gladiator.contracts import ENTITY_NAMES
+from gladiator.errors import ConfigurationError
+
 MIB = 1024 * 1024
+# Longest first, so "partsupp-1.csv" is partsupp, not part; the entity must end the name's first word.
+_ENTITY_AT_START = re.compile(
+    rf"^({'|'.join(sorted(ENTITY_NAMES, key=len, reverse=True))})(?![a-z0-9])", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -25,8 +39,35 @@ class DropReport:
     keys: list[str]
 
 
-def plan_keys(paths: Iterable[Path], prefix: str | None = None) -> list[tuple[Path, str]]:
-    """(local file, landing key) for every file under ``paths``; hidden files are skipped."""
+def entity_of_file(path: Path, entity: str | None = None) -> str:
+    """The entity a single dropped file belongs to (see the module docstring); raises
+    ConfigurationError naming the file and listing the entities when nothing says which."""
+    if entity is not None:
+        if entity not in ENTITY_NAMES:
+            raise ConfigurationError(f"unknown entity {entity!r}: use one of {', '.join(ENTITY_NAMES)}")
+        return entity
+    if path.parent.name in ENTITY_NAMES:
+        return path.parent.name
+    if match := _ENTITY_AT_START.match(path.name):
+        return match.group(1).lower()
+    raise ConfigurationError(
+        f"{path}: cannot tell which entity this file holds (neither its name nor its folder starts "
+        f"with one); pass --entity, or name it <entity>-<n>.<ext>. Entities: {', '.join(ENTITY_NAMES)}. "
+        "Nothing was uploaded."
+    )
+
+
+def _join(*parts: str | None) -> str:
+    """A key from path parts, without empty segments (``"a//b/"`` -> ``"a/b"``)."""
+    return "/".join(seg for part in parts if part for seg in part.split("/") if seg)
+
+
+def plan_keys(
+    paths: Iterable[Path], prefix: str | None = None, *, entity: str | None = None
+) -> list[tuple[Path, str]]:
+    """(local file, landing key) for every file under ``paths``; hidden files are skipped.
+
+    Pure (no upload): a refusal or a missing path stops the drop before its first write."""
     out: list[tuple[Path, str]] = []
     for path in paths:
         path = Path(path)
@@ -35,13 +76,22 @@ def plan_keys(paths: Iterable[Path], prefix: str | None = None) -> list[tuple[Pa
                 rel = file.relative_to(path)
                 if any(part.startswith(".") for part in rel.parts):
                     continue
-                key = rel.as_posix()
-                out.append((file, f"{prefix.strip('/')}/{key}" if prefix else key))
+                out.append((file, _join(prefix, rel.as_posix())))
         elif path.is_file():
-            out.append((path, f"{(prefix or path.parent.name).strip('/')}/{path.name}"))
+            out.append((path, _join(prefix, entity_of_file(path, entity), path.name)))
         else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
+            raise FileNotFoundError(2, "no such file or folder", str(path))
     return out
+
+
+def _resume_note(bucket: str, planned: int, failed: list[Path]) -> str:
+    if len(failed) == planned:
+        return "Nothing was uploaded."
+    shown = ", ".join(map(str, failed[:5])) + (" ..." if len(failed) > 5 else "")
+    return (
+        f"{planned - len(failed)} of {planned} file(s) landed in s3://{bucket}/ (see `gladiator ledger`); "
+        f"once fixed, drop only the {len(failed)} that did not: {shown}"
+    )
 
 
 def transfer_config() -> Any:
@@ -56,13 +106,18 @@ def drop_paths(
     s3: Any,
     bucket: str,
     prefix: str | None = None,
+    entity: str | None = None,
     progress: bool = True,
     workers: int = 8,
 ) -> DropReport:
-    """Upload every file under ``paths`` to ``bucket``; a tqdm bar (bytes) goes to stderr."""
+    """Upload every file under ``paths`` to ``bucket``; a tqdm bar (bytes) goes to stderr.
+
+    If an upload fails, the exception carries a note saying how many files landed and what to do:
+    the files that landed are already in the ledger, so only the others should be dropped again
+    (a second drop of the same file is a new object version, i.e. a second ledger entry)."""
     from tqdm import tqdm
 
-    plan = plan_keys(paths, prefix)
+    plan = plan_keys(paths, prefix, entity=entity)
     total = sum(f.stat().st_size for f, _ in plan)
     config = transfer_config()
     with tqdm(
@@ -80,5 +135,10 @@ def drop_paths(
             return key
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            keys = list(pool.map(upload, plan))
-    return DropReport(files=len(plan), bytes=total, keys=keys)
+            futures = [pool.submit(upload, item) for item in plan]
+        failed = [(file, exc) for (file, _), f in zip(plan, futures, strict=True) if (exc := f.exception())]
+    if failed:
+        error = failed[0][1]
+        error.add_note(_resume_note(bucket, len(plan), [file for file, _ in failed]))
+        raise error
+    return DropReport(files=len(plan), bytes=total, keys=[key for _, key in plan])
