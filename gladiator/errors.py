@@ -3,6 +3,13 @@
 Every user-facing error says what was wrong, where, and what to do next.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gladiator.contracts import ReasonCode
+
 
 class GladiatorError(Exception):
     """Base class for errors the CLI reports without a traceback (exit code 1)."""
@@ -29,7 +36,13 @@ class PortInUse(ServiceError):
 
 
 class ContractViolation(GladiatorError):
-    """Data does not satisfy its entity contract."""
+    """Data does not satisfy its entity contract: ``reason`` says which rule (machine-readable, stored
+    with the quarantined file or row), ``detail`` where (key, line, byte, column) and what was found."""
+
+    def __init__(self, reason: ReasonCode, detail: str = "") -> None:
+        super().__init__(detail or str(reason))
+        self.reason = reason
+        self.detail = detail
 
 
 class IllegalTransition(GladiatorError):

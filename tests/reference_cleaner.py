@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES, Contract, ReasonCode
 from gladiator.contracts.types import arrow_schema, sql_type
+from gladiator.errors import ContractViolation
 
 EXTENSIONS = ("csv.gz", "csv", "jsonl", "parquet")
 NUMERIC = ("bigint", "int")
@@ -52,12 +53,6 @@ class CleanResult:
     duplicate_groups: list[list[tuple[str, int]]] = field(default_factory=list)  # identical valid rows
 
 
-class FileRejected(Exception):
-    def __init__(self, reason: ReasonCode, detail: str = "") -> None:
-        super().__init__(detail or reason.value)
-        self.reason = reason
-
-
 # -- reading files ----------------------------------------------------------------------------------
 def _extension(name: str) -> str | None:
     return next((ext for ext in EXTENSIONS if name.endswith("." + ext)), None)
@@ -68,19 +63,19 @@ def _check_columns(names: list[str], contract: Contract) -> None:
     if names == expected:
         return
     if len(names) == 1 and any(d in names[0] for d in ";|\t"):
-        raise FileRejected(ReasonCode.WRONG_DELIMITER)
+        raise ContractViolation(ReasonCode.WRONG_DELIMITER)
     if set(names) < set(expected):
-        raise FileRejected(ReasonCode.MISSING_COLUMNS)
+        raise ContractViolation(ReasonCode.MISSING_COLUMNS)
     if set(names) > set(expected):
-        raise FileRejected(ReasonCode.EXTRA_COLUMNS)
-    raise FileRejected(ReasonCode.WRONG_HEADER, f"header {names}")
+        raise ContractViolation(ReasonCode.EXTRA_COLUMNS)
+    raise ContractViolation(ReasonCode.WRONG_HEADER, f"header {names}")
 
 
 def _decode(data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise FileRejected(ReasonCode.NOT_UTF8, str(exc)) from None
+        raise ContractViolation(ReasonCode.NOT_UTF8, str(exc)) from None
     return text.removeprefix("\ufeff")
 
 
@@ -95,11 +90,11 @@ def _csv_rows(text: str, contract: Contract) -> Rows:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
-        raise FileRejected(ReasonCode.EMPTY_FILE)
+        raise ContractViolation(ReasonCode.EMPTY_FILE)
     _check_columns(header, contract)
     rows = [[v if v != "" else None for v in row] for row in reader]
     if not rows:
-        raise FileRejected(ReasonCode.HEADER_ONLY)
+        raise ContractViolation(ReasonCode.HEADER_ONLY)
     return _columnar(list(range(2, len(rows) + 2)), rows, len(header))
 
 
@@ -109,18 +104,18 @@ def _jsonl_rows(text: str, contract: Contract) -> Rows:
         try:
             record = json.loads(line, parse_float=str, parse_int=str)
         except json.JSONDecodeError as exc:
-            raise FileRejected(ReasonCode.MALFORMED_JSON, f"line {number}: {exc}") from None
+            raise ContractViolation(ReasonCode.MALFORMED_JSON, f"line {number}: {exc}") from None
         _check_columns(list(record), contract)
         rows.append([None if record[c] is None else str(record[c]) for c in contract.column_names])
     if not rows:
-        raise FileRejected(ReasonCode.EMPTY_FILE)
+        raise ContractViolation(ReasonCode.EMPTY_FILE)
     return _columnar(list(range(1, len(rows) + 1)), rows, len(contract.columns))
 
 
 def _parquet_rows(path: Path, contract: Contract) -> Rows:
     table = pq.read_table(path)
     if table.schema.remove_metadata() != arrow_schema(contract):
-        raise FileRejected(ReasonCode.BAD_PARQUET_SCHEMA, str(table.schema))
+        raise ContractViolation(ReasonCode.BAD_PARQUET_SCHEMA, str(table.schema))
     columns = []
     for column in contract.columns:
         values = table[column.name]
@@ -131,13 +126,13 @@ def _parquet_rows(path: Path, contract: Contract) -> Rows:
 
 
 def read_file(path: Path, entity: str) -> Rows:
-    """(lines, raw text values per column) of one landing file; raises FileRejected for a bad file."""
+    """(lines, raw text values per column) of one landing file; raises ContractViolation for a bad file."""
     contract = CONTRACTS[entity]
     ext = _extension(path.name)
     if ext is None:
-        raise FileRejected(ReasonCode.UNKNOWN_FORMAT)
+        raise ContractViolation(ReasonCode.UNKNOWN_FORMAT)
     if path.stat().st_size == 0:
-        raise FileRejected(ReasonCode.EMPTY_FILE)
+        raise ContractViolation(ReasonCode.EMPTY_FILE)
     if ext == "parquet":
         return _parquet_rows(path, contract)
     data = path.read_bytes()
@@ -145,7 +140,7 @@ def read_file(path: Path, entity: str) -> Rows:
         try:
             data = gzip.decompress(data)
         except (EOFError, OSError, zlib.error) as exc:
-            raise FileRejected(ReasonCode.TRUNCATED_GZIP, str(exc)) from None
+            raise ContractViolation(ReasonCode.TRUNCATED_GZIP, str(exc)) from None
     text = _decode(data)
     return _jsonl_rows(text, contract) if ext == "jsonl" else _csv_rows(text, contract)
 
@@ -159,9 +154,9 @@ def read_landing(landing_dir: Path) -> tuple[dict[str, pa.Table], list[Outcome]]
         entity = key.split("/", 1)[0]
         try:
             if entity not in CONTRACTS or "/" not in key:
-                raise FileRejected(ReasonCode.UNKNOWN_ENTITY)
+                raise ContractViolation(ReasonCode.UNKNOWN_ENTITY)
             lines, columns = read_file(path, entity)
-        except FileRejected as exc:
+        except ContractViolation as exc:
             rejected.append(Outcome(entity, key, None, "file_quarantined", exc.reason.value))
             continue
         parts[entity].append(_text_table(CONTRACTS[entity], key, lines, columns))

@@ -17,9 +17,10 @@ import numpy as np
 import pyarrow as pa
 
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES
+from gladiator.formats import FORMATS
 from gladiator.generate.errors import InvalidGenerateOptions
 from gladiator.generate.file_faults import write_fault_files
-from gladiator.generate.landing import FORMATS, MIXED, plan_files, write_entity_landing
+from gladiator.generate.landing import MIXED, plan_files, write_entity_landing
 from gladiator.generate.manifest import Fault, Manifest
 from gladiator.generate.render import to_text
 from gladiator.generate.row_faults import EntityContext, RowFaultPlanner

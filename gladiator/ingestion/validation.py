@@ -2,7 +2,7 @@
 
 What is checked, in order (the first failure is the verdict):
 1. the key: folder marker (ends in ``/``), entity (first path segment is a contract), format
-   (extension ``.csv``, ``.csv.gz``, ``.jsonl``, ``.parquet``);
+   (``gladiator.formats.format_of``: ``.csv``, ``.csv.gz``, ``.jsonl``, ``.parquet``, any case);
 2. the size: 0 bytes is ``empty_file``, above ``max_file_bytes`` is ``file_too_large``;
 3. the content, read as a stream so memory does not depend on the object's size:
    - CSV / CSV.gz: UTF-8 (a BOM is allowed), header names in contract order (comma; RFC 4180
@@ -19,6 +19,9 @@ mod 2^32) must be plausible for the compression ratio measured on the head; a st
 arbitrary bytes there. That check is probabilistic, which is the price of not inflating gigabytes
 in a 30-second Lambda; the batch job, which reads the whole file, still fails loudly on a corrupt
 stream.
+
+A check that fails raises ``ContractViolation`` (its ReasonCode and where); ``validate_object``
+turns the first one into the ``Verdict``.
 """
 
 from __future__ import annotations
@@ -33,14 +36,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from gladiator.contracts import CONTRACTS, Contract, ReasonCode
+from gladiator.errors import ContractViolation
+from gladiator.formats import EXTENSIONS, format_of
 from gladiator.ingestion.objects import ObjectReader, RangeFile
 
-FORMATS: tuple[tuple[str, str], ...] = (
-    (".csv.gz", "csv.gz"),
-    (".csv", "csv"),
-    (".jsonl", "jsonl"),
-    (".parquet", "parquet"),
-)
 OTHER_DELIMITERS = (";", "\t", "|")
 
 
@@ -66,40 +65,32 @@ class Verdict:
         return self.reason is None
 
 
-class Invalid(Exception):
-    """Raised inside the checks; carries the reason code and a message saying where."""
-
-    def __init__(self, reason: ReasonCode, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
 def classify_key(key: str) -> tuple[str | None, str | None]:
     """(entity, format) from a landing key ``<entity>/<file name>``; None where unknown."""
     entity = key.split("/", 1)[0] if "/" in key else None
-    fmt = next((f for ext, f in FORMATS if key.lower().endswith(ext)), None)
-    return (entity if entity in CONTRACTS else None), fmt
+    return (entity if entity in CONTRACTS else None), format_of(key)
 
 
 def _check_key(key: str, size: int, limits: ValidationLimits) -> tuple[Contract, str]:
     if key.endswith("/"):
-        raise Invalid(ReasonCode.FOLDER_MARKER, f"{key!r} is a folder marker, not a file")
+        raise ContractViolation(ReasonCode.FOLDER_MARKER, f"{key!r} is a folder marker, not a file")
     entity, fmt = classify_key(key)
     if entity is None:
         first = key.split("/", 1)[0] if "/" in key else "(none: the key has no folder)"
-        raise Invalid(
+        raise ContractViolation(
             ReasonCode.UNKNOWN_ENTITY,
             f"{key!r}: first path segment {first!r} is not an entity; expected one of {', '.join(CONTRACTS)}",
         )
     if fmt is None:
-        raise Invalid(
-            ReasonCode.UNKNOWN_FORMAT, f"{key!r}: extension not one of {', '.join(e for e, _ in FORMATS)}"
+        raise ContractViolation(
+            ReasonCode.UNKNOWN_FORMAT, f"{key!r}: extension not one of {', '.join(EXTENSIONS)}"
         )
     if size > limits.max_file_bytes:
-        raise Invalid(ReasonCode.FILE_TOO_LARGE, f"{key!r}: {size} bytes > limit {limits.max_file_bytes}")
+        raise ContractViolation(
+            ReasonCode.FILE_TOO_LARGE, f"{key!r}: {size} bytes > limit {limits.max_file_bytes}"
+        )
     if size == 0:
-        raise Invalid(ReasonCode.EMPTY_FILE, f"{key!r}: 0 bytes")
+        raise ContractViolation(ReasonCode.EMPTY_FILE, f"{key!r}: 0 bytes")
     return CONTRACTS[entity], fmt
 
 
@@ -112,7 +103,7 @@ class TextHead:
 
 def _gunzip(chunks: Iterator[bytes], *, whole: bool) -> Iterator[bytes]:
     """Inflate gzip members as they stream in. With ``whole``, a stream without a proper end
-    (or with a bad CRC32/ISIZE, which zlib checks) raises ``Invalid(truncated_gzip)``."""
+    (or with a bad CRC32/ISIZE, which zlib checks) raises ``ContractViolation(truncated_gzip)``."""
     inflater = zlib.decompressobj(wbits=31)
     fed = False  # the current member has received input
     try:
@@ -130,9 +121,9 @@ def _gunzip(chunks: Iterator[bytes], *, whole: bool) -> Iterator[bytes]:
         if tail:
             yield tail
     except zlib.error as exc:
-        raise Invalid(ReasonCode.TRUNCATED_GZIP, f"corrupt gzip stream: {exc}") from None
+        raise ContractViolation(ReasonCode.TRUNCATED_GZIP, f"corrupt gzip stream: {exc}") from None
     if whole and fed and not inflater.eof:
-        raise Invalid(
+        raise ContractViolation(
             ReasonCode.TRUNCATED_GZIP, "gzip stream ends before its end-of-stream marker and trailer"
         )
 
@@ -157,7 +148,9 @@ def _read_text(reader: ObjectReader, fmt: str, limits: ValidationLimits) -> Text
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                raise Invalid(ReasonCode.NOT_UTF8, f"byte {offset + exc.start}: {exc.reason}") from None
+                raise ContractViolation(
+                    ReasonCode.NOT_UTF8, f"byte {offset + exc.start}: {exc.reason}"
+                ) from None
             offset += len(chunk)
             if kept < limits.head_bytes:
                 parts.append(text)
@@ -168,7 +161,9 @@ def _read_text(reader: ObjectReader, fmt: str, limits: ValidationLimits) -> Text
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError as exc:
-                raise Invalid(ReasonCode.NOT_UTF8, f"byte {offset + exc.start}: {exc.reason}") from None
+                raise ContractViolation(
+                    ReasonCode.NOT_UTF8, f"byte {offset + exc.start}: {exc.reason}"
+                ) from None
     finally:
         for stream in (data, raw):
             close = getattr(stream, "close", None)
@@ -184,13 +179,13 @@ def _check_gzip_trailer(reader: ObjectReader, *, decompressed: int, compressed: 
     """Large gzip objects: the trailer's ISIZE must fit the ratio measured on the head."""
     trailer = reader.read_range(reader.size - 8, 8)
     if len(trailer) != 8:
-        raise Invalid(ReasonCode.TRUNCATED_GZIP, "object too short for a gzip trailer")
+        raise ContractViolation(ReasonCode.TRUNCATED_GZIP, "object too short for a gzip trailer")
     _crc, isize = struct.unpack("<II", trailer)
     estimate = reader.size * decompressed / max(compressed, 1)
     if estimate >= 2**32 / 8:
         return  # ISIZE wraps modulo 4 GiB: no plausibility bound for such sizes
     if not estimate / 8 <= isize <= estimate * 8:
-        raise Invalid(
+        raise ContractViolation(
             ReasonCode.TRUNCATED_GZIP,
             f"gzip trailer says {isize} bytes uncompressed; the head's ratio predicts ~{int(estimate)}: "
             "the stream is probably cut short",
@@ -214,7 +209,7 @@ def _csv_rows(head: TextHead, limit: int) -> list[list[str]]:
 
 def _check_csv(contract: Contract, head: TextHead, limits: ValidationLimits) -> None:
     if not head.text.strip():
-        raise Invalid(ReasonCode.EMPTY_FILE, "no text (only whitespace)")
+        raise ContractViolation(ReasonCode.EMPTY_FILE, "no text (only whitespace)")
     rows = _csv_rows(head, limits.sample_records)
     header = rows[0] if rows else []
     columns = contract.column_names
@@ -223,11 +218,13 @@ def _check_csv(contract: Contract, head: TextHead, limits: ValidationLimits) -> 
         _explain_header(header, columns, first_line)
     data = [r for r in rows[1:] if any(field.strip() for field in r)]
     if not data:
-        raise Invalid(ReasonCode.HEADER_ONLY, "the header has no data rows after it")
+        raise ContractViolation(ReasonCode.HEADER_ONLY, "the header has no data rows after it")
     if len(columns) > 1 and all(len(r) == 1 for r in data):
         delim = next((d for d in OTHER_DELIMITERS if len(data[0][0].split(d)) == len(columns)), None)
         if delim:
-            raise Invalid(ReasonCode.WRONG_DELIMITER, f"data rows are separated by {delim!r}, expected ','")
+            raise ContractViolation(
+                ReasonCode.WRONG_DELIMITER, f"data rows are separated by {delim!r}, expected ','"
+            )
 
 
 def _explain_header(header: list[str], columns: list[str], first_line: str) -> None:
@@ -237,18 +234,24 @@ def _explain_header(header: list[str], columns: list[str], first_line: str) -> N
         for delim in OTHER_DELIMITERS:
             parts = [p.strip('"') for p in first_line.split(delim)]
             if len(parts) > 1 and len(wanted & set(parts)) >= len(parts) // 2:
-                raise Invalid(ReasonCode.WRONG_DELIMITER, f"line 1 is separated by {delim!r}, expected ','")
+                raise ContractViolation(
+                    ReasonCode.WRONG_DELIMITER, f"line 1 is separated by {delim!r}, expected ','"
+                )
     got = set(header)
     missing = [c for c in columns if c not in got]
     extra = [h for h in header if h not in wanted]
     where = "line 1 (header)"
     if not missing and not extra:
-        raise Invalid(ReasonCode.WRONG_HEADER, f"{where}: columns out of order or repeated: {header}")
+        raise ContractViolation(
+            ReasonCode.WRONG_HEADER, f"{where}: columns out of order or repeated: {header}"
+        )
     if missing and not extra:
-        raise Invalid(ReasonCode.MISSING_COLUMNS, f"{where}: missing {missing}")
+        raise ContractViolation(ReasonCode.MISSING_COLUMNS, f"{where}: missing {missing}")
     if extra and not missing:
-        raise Invalid(ReasonCode.EXTRA_COLUMNS, f"{where}: unexpected {extra}")
-    raise Invalid(ReasonCode.WRONG_HEADER, f"{where}: expected {columns}, got {header[: len(columns) + 2]}")
+        raise ContractViolation(ReasonCode.EXTRA_COLUMNS, f"{where}: unexpected {extra}")
+    raise ContractViolation(
+        ReasonCode.WRONG_HEADER, f"{where}: expected {columns}, got {header[: len(columns) + 2]}"
+    )
 
 
 def _check_jsonl(contract: Contract, head: TextHead, limits: ValidationLimits) -> None:
@@ -258,18 +261,18 @@ def _check_jsonl(contract: Contract, head: TextHead, limits: ValidationLimits) -
     records = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     if not records:
         if not head.text.strip():
-            raise Invalid(ReasonCode.EMPTY_FILE, "no records (only whitespace)")
-        raise Invalid(ReasonCode.MALFORMED_JSON, "the first record is longer than the head read")
+            raise ContractViolation(ReasonCode.EMPTY_FILE, "no records (only whitespace)")
+        raise ContractViolation(ReasonCode.MALFORMED_JSON, "the first record is longer than the head read")
     keys: set[str] = set()
     for number, line in records[: limits.sample_records]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise Invalid(
+            raise ContractViolation(
                 ReasonCode.MALFORMED_JSON, f"line {number}, column {exc.colno}: {exc.msg}"
             ) from None
         if not isinstance(record, dict):
-            raise Invalid(
+            raise ContractViolation(
                 ReasonCode.MALFORMED_JSON, f"line {number}: a {type(record).__name__}, not an object"
             )
         keys |= set(record)
@@ -277,11 +280,13 @@ def _check_jsonl(contract: Contract, head: TextHead, limits: ValidationLimits) -
     missing = [c for c in columns if c not in keys]
     extra = sorted(keys - set(columns))
     if missing and extra:
-        raise Invalid(ReasonCode.WRONG_HEADER, f"record keys: missing {missing}, unexpected {extra}")
+        raise ContractViolation(
+            ReasonCode.WRONG_HEADER, f"record keys: missing {missing}, unexpected {extra}"
+        )
     if missing:
-        raise Invalid(ReasonCode.MISSING_COLUMNS, f"record keys: missing {missing}")
+        raise ContractViolation(ReasonCode.MISSING_COLUMNS, f"record keys: missing {missing}")
     if extra:
-        raise Invalid(ReasonCode.EXTRA_COLUMNS, f"record keys: unexpected {extra}")
+        raise ContractViolation(ReasonCode.EXTRA_COLUMNS, f"record keys: unexpected {extra}")
 
 
 # --- Parquet --------------------------------------------------------------------------------
@@ -304,12 +309,14 @@ def _check_parquet(contract: Contract, reader: ObjectReader) -> None:
         or reader.read_range(0, 4) != b"PAR1"
         or reader.read_range(reader.size - 4, 4) != b"PAR1"
     ):
-        raise Invalid(ReasonCode.BAD_PARQUET_SCHEMA, "not a Parquet file (no PAR1 magic at both ends)")
+        raise ContractViolation(
+            ReasonCode.BAD_PARQUET_SCHEMA, "not a Parquet file (no PAR1 magic at both ends)"
+        )
     try:
         parquet = pq.ParquetFile(RangeFile(reader))
         schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
-        raise Invalid(ReasonCode.BAD_PARQUET_SCHEMA, f"unreadable Parquet footer: {exc}") from None
+        raise ContractViolation(ReasonCode.BAD_PARQUET_SCHEMA, f"unreadable Parquet footer: {exc}") from None
     expected = arrow_schema(contract)
     problems = []
     if schema.names != expected.names:
@@ -320,9 +327,9 @@ def _check_parquet(contract: Contract, reader: ObjectReader) -> None:
             if not _same_type(actual, field.type):
                 problems.append(f"{field.name}: {actual} != {field.type}")
     if problems:
-        raise Invalid(ReasonCode.BAD_PARQUET_SCHEMA, "; ".join(problems))
+        raise ContractViolation(ReasonCode.BAD_PARQUET_SCHEMA, "; ".join(problems))
     if rows == 0:
-        raise Invalid(ReasonCode.HEADER_ONLY, "schema but no rows")
+        raise ContractViolation(ReasonCode.HEADER_ONLY, "schema but no rows")
 
 
 def validate_object(reader: ObjectReader, key: str, limits: ValidationLimits | None = None) -> Verdict:
@@ -336,6 +343,6 @@ def validate_object(reader: ObjectReader, key: str, limits: ValidationLimits | N
         else:
             head = _read_text(reader, fmt, limits)
             (_check_jsonl if fmt == "jsonl" else _check_csv)(contract, head, limits)
-    except Invalid as bad:
+    except ContractViolation as bad:
         return Verdict(entity=entity, format=fmt, reason=bad.reason, detail=bad.detail)
     return Verdict(entity=entity, format=fmt)
