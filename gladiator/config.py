@@ -6,6 +6,9 @@ Profiles:
   Lambda and the Glue job arguments.
 
 Precedence: explicit keyword argument > environment variable > profile default.
+
+This module and ``gladiator/constants.py`` (the variable names) are the only places that read the
+environment. ``Settings.client(service)`` is the one boto3 client factory.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from gladiator import constants as env
 from gladiator import resources
@@ -86,12 +90,44 @@ class Settings:
         """Location of one lake table, e.g. ``s3://<lake>/silver/orders``."""
         return f"{scheme}://{self.lake_bucket}/{layer}/{name}"
 
-    def boto3_kwargs(self) -> dict[str, str]:
-        """Arguments for ``boto3.client(...)``: region, plus the emulator endpoint locally."""
+    def endpoint_for(self, service: str) -> str | None:
+        """``AWS_ENDPOINT_URL_<SERVICE>`` if set (mixing emulators), else ``aws_endpoint`` (None on AWS)."""
+        name = env.AWS_SERVICE_ENV_NAMES.get(service, service.upper().replace("-", "_"))
+        return os.environ.get(env.AWS_ENDPOINT_URL_SERVICE.format(service=name)) or self.aws_endpoint
+
+    def boto3_kwargs(self, service: str | None = None) -> dict[str, str]:
+        """Arguments for ``boto3.client(...)``: region, plus the emulator endpoint locally (per service
+        when ``service`` is given)."""
         kwargs = {"region_name": self.region}
-        if self.aws_endpoint:
-            kwargs["endpoint_url"] = self.aws_endpoint
+        endpoint = self.endpoint_for(service) if service else self.aws_endpoint
+        if endpoint:
+            kwargs["endpoint_url"] = endpoint
         return kwargs
+
+    def client(self, service: str, session: Any = None) -> Any:
+        """The boto3 client for ``service``: this profile's region and endpoint, from ``session``
+        (default: a new ``boto3.Session()``). The one place clients are built; callers that take an
+        injected client fall back to this."""
+        import boto3
+
+        factory: Any = (session or boto3.Session()).client
+        return factory(service, **self.boto3_kwargs(service))
+
+    # Settings read from the environment at the time of use ------------------------------
+    @property
+    def warehouse_copy_role(self) -> str | None:
+        """Redshift: the IAM role ARN COPY assumes."""
+        return os.environ.get(env.WAREHOUSE_COPY_ROLE) or None
+
+    @property
+    def warehouse_secret_arn(self) -> str | None:
+        """Redshift Data API: the database secret (optional)."""
+        return os.environ.get(env.WAREHOUSE_SECRET_ARN) or None
+
+    @property
+    def driver_memory(self) -> str | None:
+        """A local Spark driver heap for every job (``GLADIATOR_DRIVER_MEMORY``), or None: per job."""
+        return os.environ.get(env.DRIVER_MEMORY) or None
 
 
 def _port_offset() -> int:

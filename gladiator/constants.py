@@ -9,11 +9,23 @@ HOME = "GLADIATOR_HOME"  # local state folder (default: <repo>/.gladiator)
 PORT_OFFSET = "GLADIATOR_PORT_OFFSET"  # shifts every local service port (isolated stacks in tests)
 JAVA_HOME = "GLADIATOR_JAVA_HOME"  # a JDK 17 for Spark and Kafka (default: autodetected)
 JARS_DIR = "GLADIATOR_JARS_DIR"  # folder holding jars/spark and jars/kafka
+DRIVER_MEMORY = (
+    "GLADIATOR_DRIVER_MEMORY"  # local Spark driver heap for every job, e.g. "3g" (default: per job)
+)
 DEBUG = "GLADIATOR_DEBUG"  # CLI: 1 shows the traceback of a failure (same as `gladiator --debug`)
 
 AWS_REGION = "AWS_REGION"
 AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
 AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"
+# Per-service endpoint overrides (boto3's own convention), e.g. S3 on LocalStack and DynamoDB on moto.
+AWS_ENDPOINT_URL_SERVICE = "AWS_ENDPOINT_URL_{service}"  # service: S3, SQS, EVENTBRIDGE, DYNAMODB, SFN...
+AWS_SERVICE_ENV_NAMES = {
+    "s3": "S3",
+    "sqs": "SQS",
+    "events": "EVENTBRIDGE",
+    "dynamodb": "DYNAMODB",
+    "stepfunctions": "SFN",
+}
 
 LANDING_BUCKET = "GLADIATOR_LANDING_BUCKET"
 LAKE_BUCKET = "GLADIATOR_LAKE_BUCKET"

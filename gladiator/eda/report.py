@@ -113,11 +113,10 @@ def build_eda(
     """Profile silver and the quarantine, write ``out_dir/eda-report.html``; returns its path.
 
     ``silver_root``/``quarantine_root`` default to the lake's ``silver``/``quarantine`` folders."""
-    import boto3
     import duckdb
     import jinja2
 
-    s3 = s3 or boto3.client("s3", **settings.boto3_kwargs())  # type: ignore[call-overload]
+    s3 = s3 or settings.client("s3")
     silver_root = (silver_root or f"s3://{settings.lake_bucket}/silver").rstrip("/")
     quarantine_root = (quarantine_root or f"s3://{settings.lake_bucket}/quarantine").rstrip("/")
     out_dir.mkdir(parents=True, exist_ok=True)

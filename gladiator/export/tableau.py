@@ -68,10 +68,9 @@ def export_tableau(
     """Write ``out_dir/gladiator_gold.hyper``; returns table -> {rows, delta_version, path, seconds}.
 
     The file is replaced as a whole (built under a temporary name, then renamed)."""
-    import boto3
     from tableauhyperapi import Connection, CreateMode, HyperProcess, Telemetry
 
-    s3 = s3 or boto3.client("s3", **settings.boto3_kwargs())  # type: ignore[call-overload]
+    s3 = s3 or settings.client("s3")
     reader = DeltaLogReader(s3)
     contracts = [get_gold_contract(t) for t in tables] if tables else list(GOLD_TABLES.values())
     out_dir.mkdir(parents=True, exist_ok=True)

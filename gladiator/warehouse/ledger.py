@@ -40,10 +40,7 @@ class LoadLedger:
 
     @classmethod
     def from_settings(cls, settings: Settings, client: Any | None = None) -> LoadLedger:
-        import boto3
-
-        client = client or boto3.client("dynamodb", **settings.boto3_kwargs())  # type: ignore[call-overload]
-        return cls(settings.table_name(resources.JOB_STATE), client)
+        return cls(settings.table_name(resources.JOB_STATE), client or settings.client("dynamodb"))
 
     def get(self, table: str, schema: str) -> LedgerRecord | None:
         item = self._ddb.get_item(

@@ -69,13 +69,7 @@ def make_loader(settings: Settings, schema: str, *, s3: Any | None = None) -> Wa
         return RedshiftLoader.from_settings(settings, schema)
     from gladiator.warehouse.postgres import PostgresLoader
 
-    return PostgresLoader(url, schema, s3=s3 or _s3(settings))
-
-
-def _s3(settings: Settings) -> Any:
-    import boto3
-
-    return boto3.client("s3", **settings.boto3_kwargs())  # type: ignore[call-overload]
+    return PostgresLoader(url, schema, s3=s3 or settings.client("s3"))
 
 
 def gold_contracts() -> dict[str, Contract]:
@@ -102,7 +96,7 @@ def load_gold(
     untouched) or WarehouseLoadError (transaction rolled back, ledger untouched).
     """
     started = time.perf_counter()
-    s3 = s3 or _s3(settings)
+    s3 = s3 or settings.client("s3")
     contracts = list(contracts) if contracts is not None else list(gold_contracts().values())
     loader = loader or make_loader(settings, schema, s3=s3)
     ledger = ledger or LoadLedger.from_settings(settings)

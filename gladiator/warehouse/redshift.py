@@ -8,7 +8,6 @@ last statement or rolls everything back. The Data API is asynchronous, so the lo
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -62,19 +61,17 @@ class RedshiftLoader:
 
     @classmethod
     def from_settings(cls, settings: Settings, schema: str, client: Any | None = None) -> RedshiftLoader:
-        import boto3
-
         workgroup, database = parse_redshift_url(settings.warehouse_url)
-        role = os.environ.get(constants.WAREHOUSE_COPY_ROLE)
+        role = settings.warehouse_copy_role
         if not role:
             raise ConfigurationError(f"Redshift COPY needs the role ARN in {constants.WAREHOUSE_COPY_ROLE}")
         return cls(
-            client or boto3.client("redshift-data", **settings.boto3_kwargs()),  # type: ignore[call-overload]
+            client or settings.client("redshift-data"),
             workgroup=workgroup,
             database=database,
             schema=schema,
             iam_role=role,
-            secret_arn=os.environ.get(constants.WAREHOUSE_SECRET_ARN),
+            secret_arn=settings.warehouse_secret_arn,
         )
 
     def _target(self) -> dict[str, str]:
