@@ -128,9 +128,7 @@ def get_spark(
         use_local_credentials()
     os.environ.update({k: v for k, v in jvm.java_env().items() if k in ("JAVA_HOME", "PATH")})
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    conf = local_conf(
-        settings, driver_memory=driver_memory or os.environ.get("GLADIATOR_DRIVER_MEMORY", "2g")
-    )
+    conf = local_conf(settings, driver_memory=driver_memory or settings.driver_memory or "2g")
     conf |= extra_conf or {}
     builder = SparkSession.builder.appName(app_name).master(master)
     for key, value in conf.items():
