@@ -30,13 +30,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from gladiator.contracts import Contract, get_contract
+from gladiator.timestamps import TEXT_FORMAT
 
 if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
 EVENT_VERSION = 1
 SUPPORTED_VERSIONS = frozenset({1})
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 ORDERS: Contract = get_contract("orders")
 LINEITEM: Contract = get_contract("lineitem")
@@ -65,7 +65,7 @@ def format_timestamp(value: dt.datetime) -> str:
     """A UTC timestamp in the contract text format (naive values are taken as UTC)."""
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime(TIMESTAMP_FORMAT)
+    return value.strftime(TEXT_FORMAT)
 
 
 def _json_value(value: Any) -> Any:

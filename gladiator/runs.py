@@ -3,7 +3,8 @@
 Items (job-state table, pk ``batch#<batch_id>``; the batch's own item is sk ``meta``, owned by
 gladiator.ingestion.batches):
 
-- sk ``run``: the pipeline run (state RUNNING|SUCCEEDED|FAILED, started/finished, per-job states);
+- sk ``run``: the pipeline run (``gladiator.outcomes.RunState``: RUNNING|SUCCEEDED|FAILED,
+  started/finished, per-job states);
 - sk ``recon#<stage>#<entity>``: counts of one stage for one entity, written before the stage's
   Delta commits so a re-run after a crash reports the counts of the first computation.
   Stage ``landing``: ``rows_read = rows_loaded + malformed``. Stage ``silver``:
@@ -16,15 +17,12 @@ The batch-level total (``meta.reconciliation``) is written with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from gladiator.ingestion import dynamo
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from gladiator.outcomes import RunState
+from gladiator.timestamps import utc_now_iso
 
 
 def _decimals(value: Any) -> Any:
@@ -79,7 +77,7 @@ class RunStore:
             Item={
                 **_key(batch_id, f"recon#{stage}#{entity}"),
                 **dynamo.to_item({"batch_id": batch_id, "stage": stage, "entity": entity, **counts}),
-                "recorded_at": {"S": now_iso()},
+                "recorded_at": {"S": utc_now_iso()},
             },
         )
 
@@ -135,27 +133,29 @@ class RunStore:
                     {
                         "batch_id": batch_id,
                         "batch_seq": batch_seq,
-                        "state": "RUNNING",
-                        "started_at": now_iso(),
-                        "jobs": {j: {"state": "PENDING"} for j in jobs},
+                        "state": RunState.RUNNING.value,
+                        "started_at": utc_now_iso(),
+                        "jobs": {j: {"state": RunState.PENDING.value} for j in jobs},
                     }
                 ),
             },
         )
 
     def set_job(self, batch_id: str, job: str, state: str, **details: Any) -> None:
+        """Record ``job``'s state (a ``RunState``) and details in the run item."""
         self.client.update_item(
             TableName=self.table_name,
             Key=_key(batch_id, "run"),
             UpdateExpression="SET jobs.#j = :v",
             ExpressionAttributeNames={"#j": job},
             ExpressionAttributeValues={
-                ":v": dynamo.to_value(_decimals({"state": state, "at": now_iso(), **details}))
+                ":v": dynamo.to_value(_decimals({"state": state, "at": utc_now_iso(), **details}))
             },
         )
 
     def finish_run(self, batch_id: str, state: str, error: str | None = None) -> None:
-        values: dict[str, Any] = {":s": state, ":t": now_iso()}
+        """End the run in ``state`` (``RunState.SUCCEEDED`` or ``FAILED``), with the error if any."""
+        values: dict[str, Any] = {":s": state, ":t": utc_now_iso()}
         update = "SET #s = :s, finished_at = :t"
         if error:
             update += ", #e = :e"

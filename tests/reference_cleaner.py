@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES, Contract, ReasonCode
 from gladiator.contracts.types import arrow_schema, sql_type
 from gladiator.errors import ContractViolation
+from gladiator.outcomes import ExpectedOutcome
 
 EXTENSIONS = ("csv.gz", "csv", "jsonl", "parquet")
 NUMERIC = ("bigint", "int")
@@ -157,7 +158,7 @@ def read_landing(landing_dir: Path) -> tuple[dict[str, pa.Table], list[Outcome]]
                 raise ContractViolation(ReasonCode.UNKNOWN_ENTITY)
             lines, columns = read_file(path, entity)
         except ContractViolation as exc:
-            rejected.append(Outcome(entity, key, None, "file_quarantined", exc.reason.value))
+            rejected.append(Outcome(entity, key, None, ExpectedOutcome.FILE_QUARANTINED, exc.reason.value))
             continue
         parts[entity].append(_text_table(CONTRACTS[entity], key, lines, columns))
     tables = {
@@ -273,7 +274,7 @@ def clean_landing(landing_dir: Path) -> CleanResult:
             f"SELECT _file, _line, list_sort(_reasons) FROM checked_{name} WHERE len(_reasons) > 0"
         ).fetchall():
             result.reasons[(file, line)] = row_reasons
-            result.outcomes.append(Outcome(name, file, line, "quarantined", row_reasons[0]))
+            result.outcomes.append(Outcome(name, file, line, ExpectedOutcome.QUARANTINED, row_reasons[0]))
         columns = ", ".join(f'"{c}"' for c in contract.column_names)
         pk = ", ".join(f'"{c}"' for c in contract.primary_key)
         con.execute(
@@ -288,7 +289,9 @@ def clean_landing(landing_dir: Path) -> CleanResult:
         ).fetchall():
             result.duplicate_groups.append([(g["f"], g["l"]) for g in group[0]])
         for file, line in con.execute(f"SELECT _file, _line FROM ranked_{name} WHERE _copy > 1").fetchall():
-            result.outcomes.append(Outcome(name, file, line, "dropped_duplicate", ReasonCode.DUPLICATE.value))
+            result.outcomes.append(
+                Outcome(name, file, line, ExpectedOutcome.DROPPED_DUPLICATE, ReasonCode.DUPLICATE.value)
+            )
         con.execute(
             f"""CREATE TABLE versions_{name} AS
                 SELECT *, row_number() OVER (PARTITION BY {pk} ORDER BY updated_at DESC) AS _rank,
@@ -298,11 +301,13 @@ def clean_landing(landing_dir: Path) -> CleanResult:
         ties = con.execute(f"SELECT count(*) FROM versions_{name} WHERE _ties > 1").fetchone()
         assert ties is not None and ties[0] == 0, f"{name}: two different rows share a key and updated_at"
         for file, line in con.execute(f"SELECT _file, _line FROM versions_{name} WHERE _rank > 1").fetchall():
-            result.outcomes.append(Outcome(name, file, line, "dropped_stale", ReasonCode.STALE_VERSION.value))
+            result.outcomes.append(
+                Outcome(name, file, line, ExpectedOutcome.DROPPED_STALE, ReasonCode.STALE_VERSION.value)
+            )
         for file, line in con.execute(
             f"SELECT _file, _line FROM versions_{name} WHERE _rank = 1 AND _changed"
         ).fetchall():
-            result.outcomes.append(Outcome(name, file, line, "repaired", None))
+            result.outcomes.append(Outcome(name, file, line, ExpectedOutcome.REPAIRED, None))
         con.execute(
             f"CREATE TABLE clean_{name} AS SELECT {columns} FROM versions_{name} WHERE _rank = 1 ORDER BY {pk}"
         )

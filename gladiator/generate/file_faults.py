@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from gladiator.contracts import CONTRACTS, Contract, ReasonCode
 from gladiator.generate.manifest import Fault
 from gladiator.generate.render import write_jsonl
+from gladiator.outcomes import ExpectedOutcome
 
 ROWS_PER_FAULT_FILE = 5
 KEY_OFFSET = 1_000_000_000
@@ -138,5 +139,7 @@ def write_fault_files(
         path = landing_dir / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        faults.append(Fault(folder, key, None, fault.kind, "file_quarantined", fault.reason.value))
+        faults.append(
+            Fault(folder, key, None, fault.kind, ExpectedOutcome.FILE_QUARANTINED, fault.reason.value)
+        )
     return faults

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXPECTED = ("repaired", "quarantined", "dropped_duplicate", "dropped_stale", "file_quarantined")
+from gladiator.outcomes import ExpectedOutcome
+
+EXPECTED = tuple(ExpectedOutcome)
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Fault:
     file: str  # landing key: "<entity>/<file name>"
     line: int | None  # 1-based; CSV counts the header as line 1; None for a file fault
     kind: str
-    expected: str
+    expected: str  # an ExpectedOutcome
     reason: str | None
     column: str | None = None
     key: dict[str, str | None] | None = None

@@ -24,8 +24,9 @@ from gladiator.generate.keys import FreshKeys
 from gladiator.generate.render import is_numeric
 from gladiator.generate.rules import ParsedRule, parse_rule, violating_value
 from gladiator.generate.truth import comment_column
+from gladiator.outcomes import ExpectedOutcome
+from gladiator.timestamps import TEXT_FORMAT
 
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 UNPARSABLE_NUMBERS = ("N/A", "12.3.4", "1,234", "12a", "--5", "one")
 UNPARSABLE_DATES = ("1996-02-30", "31/12/1996", "1996-13-01", "not a date")
 UNPARSABLE_TIMESTAMPS = ("1996-02-30 10:00:00.000000", "1996-01-01 25:00:00.000000", "not a time")
@@ -39,7 +40,7 @@ class PlannedRow:
     """One landing row that is not a plain truth row."""
 
     kind: str
-    expected: str  # repaired | quarantined | dropped_duplicate | dropped_stale
+    expected: ExpectedOutcome  # REPAIRED | QUARANTINED | DROPPED_DUPLICATE | DROPPED_STALE
     reason: ReasonCode | None
     values: Row
     text_only: bool = False  # only representable in CSV/JSONL (not in typed Parquet)
@@ -159,7 +160,11 @@ class RowFaultPlanner:
         for row in self._rows(dup_idx):
             planned.append(
                 PlannedRow(
-                    "duplicate", "dropped_duplicate", ReasonCode.DUPLICATE, dict(row), key=self._key_of(row)
+                    "duplicate",
+                    ExpectedOutcome.DROPPED_DUPLICATE,
+                    ReasonCode.DUPLICATE,
+                    dict(row),
+                    key=self._key_of(row),
                 )
             )
         for row in self._rows(stale_idx):
@@ -177,14 +182,16 @@ class RowFaultPlanner:
         else:
             noisy[column] = f"  {value} "
             kind = "whitespace_noise"
-        return PlannedRow(kind, "repaired", None, noisy, replaces=index, column=column, key=self._key_of(row))
+        return PlannedRow(
+            kind, ExpectedOutcome.REPAIRED, None, noisy, replaces=index, column=column, key=self._key_of(row)
+        )
 
     def _stale(self, row: Row) -> PlannedRow:
         stale = dict(row)
         version = self.contract.version_column
-        current = datetime.strptime(str(row[version]), TIMESTAMP_FORMAT)
+        current = datetime.strptime(str(row[version]), TEXT_FORMAT)
         minutes = int(self.ctx.rng.integers(1, 3 * 24 * 60))
-        stale[version] = (current - timedelta(minutes=minutes)).strftime(TIMESTAMP_FORMAT)
+        stale[version] = (current - timedelta(minutes=minutes)).strftime(TEXT_FORMAT)
         comment = comment_column(self.contract)
         changed = version
         if comment:
@@ -193,7 +200,7 @@ class RowFaultPlanner:
             changed = comment
         return PlannedRow(
             "stale_version",
-            "dropped_stale",
+            ExpectedOutcome.DROPPED_STALE,
             ReasonCode.STALE_VERSION,
             stale,
             column=changed,
@@ -241,7 +248,7 @@ class RowFaultPlanner:
             planned.append(
                 PlannedRow(
                     "out_of_domain",
-                    "quarantined",
+                    ExpectedOutcome.QUARANTINED,
                     parsed.rule.reason,
                     row,
                     column=parsed.column,
@@ -256,7 +263,12 @@ class RowFaultPlanner:
         column = columns[j % len(columns)]
         row[column] = None
         return PlannedRow(
-            "null_required", "quarantined", ReasonCode.NULL_REQUIRED, row, text_only=True, column=column
+            "null_required",
+            ExpectedOutcome.QUARANTINED,
+            ReasonCode.NULL_REQUIRED,
+            row,
+            text_only=True,
+            column=column,
         )
 
     def _unparsable_number(self, row: Row, j: int) -> PlannedRow:
@@ -265,7 +277,7 @@ class RowFaultPlanner:
         row[column] = UNPARSABLE_NUMBERS[j % len(UNPARSABLE_NUMBERS)]
         return PlannedRow(
             "unparsable_number",
-            "quarantined",
+            ExpectedOutcome.QUARANTINED,
             ReasonCode.UNPARSABLE_NUMBER,
             row,
             text_only=True,
@@ -278,7 +290,12 @@ class RowFaultPlanner:
         pool = UNPARSABLE_TIMESTAMPS if self.contract.column(column).type == "timestamp" else UNPARSABLE_DATES
         row[column] = pool[j % len(pool)]
         return PlannedRow(
-            "unparsable_date", "quarantined", ReasonCode.UNPARSABLE_DATE, row, text_only=True, column=column
+            "unparsable_date",
+            ExpectedOutcome.QUARANTINED,
+            ReasonCode.UNPARSABLE_DATE,
+            row,
+            text_only=True,
+            column=column,
         )
 
     def _dangling(self, row: Row, j: int) -> PlannedRow:
@@ -288,7 +305,7 @@ class RowFaultPlanner:
         row[column] = str(top + DANGLING_OFFSET + j)
         return PlannedRow(
             "dangling_foreign_key",
-            "quarantined",
+            ExpectedOutcome.QUARANTINED,
             ReasonCode.DANGLING_FOREIGN_KEY,
             row,
             column=column,
@@ -304,7 +321,9 @@ class RowFaultPlanner:
         other_value = values[at].as_py()
         assert isinstance(other_value, date)
         row[mine] = (other_value - timedelta(days=1 + j % 30)).isoformat()
-        return PlannedRow(rule.reason.value, "quarantined", rule.reason, row, column=mine, detail=rule.name)
+        return PlannedRow(
+            rule.reason.value, ExpectedOutcome.QUARANTINED, rule.reason, row, column=mine, detail=rule.name
+        )
 
     def _max_key(self, entity: str, column: str) -> int:
         if (entity, column) not in self._cache:

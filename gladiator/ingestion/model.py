@@ -13,9 +13,12 @@ other request is an ``IllegalTransition``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+# Re-exported: the ledger and batch code take their timestamps from the model.
+from gladiator.timestamps import iso as iso
+from gladiator.timestamps import utc_now as utc_now
 
 
 class LedgerState(StrEnum):
@@ -24,10 +27,6 @@ class LedgerState(StrEnum):
     CLAIMED = "CLAIMED"
     LOADED = "LOADED"
     QUARANTINED = "QUARANTINED"
-
-    @property
-    def is_final(self) -> bool:
-        return self in (LedgerState.LOADED, LedgerState.QUARANTINED)
 
 
 # target -> the states it may be applied from
@@ -65,15 +64,6 @@ class BatchState(StrEnum):
     LOADED = "LOADED"  # every file of the batch is LOADED
     FAILED = "FAILED"  # the run failed; its files were released to VALIDATED
     EMPTY = "EMPTY"  # lost every claim race: no files
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(ts: datetime) -> str:
-    """ISO-8601 UTC with microseconds and a Z: sortable as a string (GSI sort key)."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def file_id_of(bucket: str, key: str, version_id: str | None, etag: str | None) -> str:

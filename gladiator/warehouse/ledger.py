@@ -10,11 +10,11 @@ loaded exactly once even if the job dies between the two commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from gladiator import resources
 from gladiator.config import Settings
+from gladiator.timestamps import utc_now_iso
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class LoadLedger:
                     "sk": {"S": schema},
                     "delta_version": {"N": str(delta_version)},
                     "row_count": {"N": str(row_count)},
-                    "loaded_at": {"S": datetime.now(UTC).isoformat()},
+                    "loaded_at": {"S": utc_now_iso()},
                     "manifest_uri": {"S": manifest_uri},
                 },
                 ConditionExpression="attribute_not_exists(pk) OR delta_version <= :v",
