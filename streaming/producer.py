@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gladiator import events
+from gladiator import order_events as events
 from gladiator.config import Settings
 from gladiator.contracts import ReasonCode
 from gladiator.errors import ServiceError
-from gladiator.events import StreamReason
+from gladiator.order_events import StreamReason
 from streaming import kafka
 
 KINDS = ("order_placed", "order_status_changed", "duplicate", "malformed_json", "schema_violation", "late")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from gladiator.contracts import ReasonCode, get_contract
-from gladiator.ingestion.events import parse_object_events
+from gladiator.ingestion.object_events import parse_object_events
 from gladiator.ingestion.objects import BytesReader
 from gladiator.ingestion.validation import ValidationLimits, validate_object
 from tests import samples

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from gladiator import events, resources
+from gladiator import order_events as events
+from gladiator import resources
 from gladiator.config import load_settings
 from gladiator.contracts import get_contract
 from streaming import kafka, kpis

@@ -1,5 +1,7 @@
 """The versioned order event contract of the Kafka stream (producers and the streaming job).
 
+(Not to be confused with ``gladiator.ingestion.object_events``: S3 object notifications.)
+
 Two event types, version 1, JSON, keyed by the order key (so all events of one order stay in one
 partition, in order):
 

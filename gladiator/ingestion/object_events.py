@@ -1,5 +1,7 @@
 """S3 "Object Created" events, from either delivery shape, as one typed value.
 
+(Not to be confused with ``gladiator.order_events``: the Kafka order event contract.)
+
 - EventBridge (the landing bucket's notifications, routed by a rule into SQS): the SQS body is the
   EventBridge event, ``detail.bucket.name`` / ``detail.object.{key,size,etag,version-id,sequencer}``.
   Keys are NOT URL-encoded there.
