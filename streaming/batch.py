@@ -31,7 +31,7 @@ from pyspark.sql import functions as F
 from gladiator import lake
 from gladiator.contracts import Contract, ReasonCode
 from gladiator.contracts.types import spark_type
-from gladiator.events import LINEITEM, ORDERS, STATUS_COLUMNS, EventType, StreamReason, status_contract
+from gladiator.order_events import LINEITEM, ORDERS, STATUS_COLUMNS, EventType, StreamReason, status_contract
 from gladiator.transforms.silver import REASON, REASON_DETAIL, cast_to_contract, silver_schema
 from streaming import delta_io, kpis
 from streaming.config import StreamConfig, StreamPaths

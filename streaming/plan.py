@@ -12,7 +12,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from gladiator.contracts import ReasonCode
-from gladiator.events import SUPPORTED_VERSIONS, EventType, StreamReason, raw_event_schema
+from gladiator.order_events import SUPPORTED_VERSIONS, EventType, StreamReason, raw_event_schema
 from streaming.config import StreamConfig
 
 EVENT = "ev"

@@ -1,6 +1,6 @@
 """Event-driven file ingestion: S3 arrival -> validation -> DynamoDB ledger -> batches.
 
-- ``events``: S3 "Object Created" events (EventBridge and classic notification shapes).
+- ``object_events``: S3 "Object Created" events (EventBridge and classic notification shapes).
 - ``validation``: file-level checks against the entity contract, reading only the object's head.
 - ``ledger``: the per-file state machine (conditional writes) and the batch API used by the jobs.
 - ``batches``: micro-batch policy and the pipeline start adapters (Step Functions / local).

@@ -25,7 +25,7 @@ from typing import Any
 from gladiator import resources
 from gladiator.errors import IllegalTransition
 from gladiator.ingestion import dynamo
-from gladiator.ingestion.events import ObjectEvent
+from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.model import (
     ALLOWED_FROM,
     RELEASE_FROM,

@@ -13,7 +13,7 @@ from typing import Any
 
 from gladiator import constants, resources
 from gladiator.contracts import ReasonCode
-from gladiator.ingestion.events import ObjectEvent
+from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.ledger import EventOrder, Ledger
 from gladiator.ingestion.model import LedgerState
 from gladiator.ingestion.objects import S3ObjectReader

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from gladiator.contracts import ReasonCode
-from gladiator.ingestion.events import ObjectEvent
+from gladiator.ingestion.object_events import ObjectEvent
 
 METADATA_LIMIT = 1024  # S3 user metadata is at most 2 KB in total, ASCII only
 

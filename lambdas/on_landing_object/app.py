@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from gladiator import resources
 from gladiator.errors import IllegalTransition
 from gladiator.ingestion.clients import make_client
-from gladiator.ingestion.events import ObjectEvent, parse_object_events
+from gladiator.ingestion.object_events import ObjectEvent, parse_object_events
 from gladiator.ingestion.process import deps_from_settings, handle_object_event
 
 IDEMPOTENCY_EXPIRY_S = 24 * 3600  # a replay within a day is answered from the idempotency record
