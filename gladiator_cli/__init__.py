@@ -24,6 +24,7 @@ __all__ = ["cli", "main", "needs"]
 
 
 @click.group(
+    "gladiator",
     cls=GladiatorGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )

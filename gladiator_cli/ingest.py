@@ -14,7 +14,6 @@ import click
 from gladiator import resources
 from gladiator.config import Settings, load_settings, use_local_credentials
 from gladiator.contracts import ENTITY_NAMES
-from gladiator.ingestion.clients import make_client
 from gladiator.ingestion.drop import drop_paths
 from gladiator_cli import cli, needs
 from gladiator_cli._boundary import failure_note
@@ -36,7 +35,7 @@ def _ledger(settings: Settings) -> Ledger:
 
     return Ledger(
         settings.table_name(resources.LEDGER),
-        make_client("dynamodb", settings),
+        settings.client("dynamodb"),
     )
 
 
@@ -65,7 +64,7 @@ def drop(
     target = bucket or settings.landing_bucket
     report = drop_paths(
         paths,
-        s3=make_client("s3", settings),
+        s3=settings.client("s3"),
         bucket=target,
         prefix=prefix,
         entity=entity,
