@@ -10,7 +10,12 @@ from typing import Any
 
 import click
 
-from gladiator_cli import cli
+from gladiator import resources
+from gladiator.config import Settings, load_settings
+from gladiator.errors import GladiatorError
+from gladiator_cli import cli, needs
+from gladiator_cli._boundary import failure_note
+from local_emulation import runner
 
 LAYERS = ("bronze", "silver", "quarantine", "gold")
 _COMMIT = re.compile(r"_delta_log/(\d{20})\.json$")
@@ -21,13 +26,11 @@ def pipeline_group() -> None:
     """Run the batch pipeline (landing -> bronze -> silver -> gold -> warehouse) and inspect runs."""
 
 
-def _ledger(settings: Any) -> Any:
-    import boto3
-
-    from gladiator import resources
+def _ledger(settings: Settings) -> Any:
+    # The ledger imports boto3 (~0.15 s): loaded when a pipeline command runs, not for --help.
     from gladiator.ingestion.ledger import Ledger
 
-    client = boto3.client("dynamodb", **settings.boto3_kwargs())
+    client = settings.client("dynamodb")
     return Ledger(
         settings.table_name(resources.LEDGER),
         client=client,
@@ -45,12 +48,10 @@ def _ledger(settings: Any) -> Any:
     is_flag=True,
     help="Run even when no file is waiting, as the schedule does on AWS (OLTP extraction + downstream).",
 )
+@needs("aws", "mysql", "warehouse")
 def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: bool) -> None:
     """Claim the VALIDATED landing files into a batch and run the pipeline for it."""
-    from gladiator.config import load_settings
-    from gladiator.errors import GladiatorError
-    from gladiator.ingestion import batches
-    from local_emulation import runner
+    from gladiator.ingestion import batches  # imports the ledger (boto3): see _ledger
 
     settings = load_settings()
     ledger = _ledger(settings)
@@ -78,7 +79,11 @@ def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: 
     def run_batch(b: Any) -> object:
         return runner.run_pipeline(b.batch_id, batch_seq=b.batch_seq, settings=settings, jobs=selected)
 
-    name = batches.start_pipeline(ledger, batch, batches.LocalStarter(run_batch))
+    resume = (
+        f"Batch {batch.batch_id} is claimed: `gladiator pipeline run --batch-id {batch.batch_id}` resumes it."
+    )
+    with failure_note(resume, unless=(runner.PipelineFailed,)):
+        name = batches.start_pipeline(ledger, batch, batches.LocalStarter(run_batch))
     click.echo(f"{name}: SUCCEEDED", err=True)
 
 
@@ -96,13 +101,10 @@ def delta_versions(s3: Any, bucket: str) -> dict[str, int]:
     return dict(sorted(versions.items()))
 
 
-def status_report(settings: Any) -> dict[str, Any]:
-    import boto3
+def status_report(settings: Settings) -> dict[str, Any]:
+    from gladiator.runs import RunStore  # imports boto3: see _ledger
 
-    from gladiator import resources
-    from gladiator.runs import RunStore
-
-    ddb = boto3.client("dynamodb", **settings.boto3_kwargs())
+    ddb = settings.client("dynamodb")
     store = RunStore(settings.table_name(resources.JOB_STATE), ddb)
     ledger = _ledger(settings)
     batches = {b.batch_id: b for b in ledger_batches(ledger)}
@@ -117,22 +119,21 @@ def status_report(settings: Any) -> dict[str, Any]:
                 "reconciliation": [r.as_dict() for r in store.reconciliation(run["batch_id"])],
             }
         )
-    s3 = boto3.client("s3", **settings.boto3_kwargs())
+    s3 = settings.client("s3")
     return {"runs": runs, "tables": delta_versions(s3, settings.lake_bucket)}
 
 
 def ledger_batches(ledger: Any) -> list[Any]:
-    from gladiator.ingestion import batches
+    from gladiator.ingestion import batches  # imports the ledger (boto3): see _ledger
 
     return batches.list_batches(ledger)
 
 
 @pipeline_group.command("status")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (runs, tables, reconciliation).")
+@needs("aws")
 def status(as_json: bool) -> None:
     """Show pipeline runs, their per-entity reconciliation and each lake table's Delta version."""
-    from gladiator.config import load_settings
-
     report = status_report(load_settings())
     if as_json:
         click.echo(json.dumps(report, default=str, indent=2))
