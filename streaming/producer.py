@@ -33,8 +33,6 @@ from gladiator.errors import ServiceError
 from gladiator.order_events import StreamReason
 from streaming import kafka
 
-KINDS = ("order_placed", "order_status_changed", "duplicate", "malformed_json", "schema_violation", "late")
-
 
 @dataclass(frozen=True, kw_only=True)
 class Faults:

@@ -147,10 +147,6 @@ class Contract:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    @property
-    def required_columns(self) -> list[str]:
-        return [c.name for c in self.columns if not c.nullable]
-
     def column(self, name: str) -> Column:
         return self._by_name[name]
 

@@ -69,8 +69,3 @@ class Manifest:
         head = json.dumps(document)[:-1]
         lines = ",\n ".join(json.dumps(f) for f in faults)
         path.write_text(f'{head}, "faults": [\n {lines}\n]}}\n', encoding="utf-8")
-
-
-def load_faults(path: Path) -> dict[str, Any]:
-    """Read a faults.json (for tests and other engineers' checks)."""
-    return json.loads(path.read_text(encoding="utf-8"))

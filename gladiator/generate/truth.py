@@ -27,7 +27,6 @@ from gladiator.generate.render import write_parquet
 
 DAY_US = 86_400_000_000
 HOUR_US = 3_600_000_000
-EPOCH = date(1970, 1, 1)
 SALT = {name: index + 1 for index, name in enumerate(ENTITY_NAMES)}
 QUOTED_COMMENT_EVERY = 1000  # one comment in this many gets a double quote
 
