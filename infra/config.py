@@ -81,10 +81,6 @@ class InfraConfig:
     def key_alias(self) -> str:
         return f"alias/{self.prefix}-data"
 
-    @property
-    def key_alias_arn(self) -> str:
-        return f"arn:aws:kms:{self.region}:{self.account}:{self.key_alias}"
-
     @classmethod
     def from_context(cls, scope: Construct) -> InfraConfig:
         """Read ``gladiator:*`` context keys; ``gladiator:profile`` picks the profile defaults."""
