@@ -21,6 +21,7 @@ from typing import Any
 from gladiator import constants as env
 from gladiator import resources
 from gladiator.errors import ConfigurationError
+from gladiator.lake import lake_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = "us-east-1"
@@ -88,7 +89,7 @@ class Settings:
 
     def lake_uri(self, layer: str, name: str, *, scheme: str = "s3") -> str:
         """Location of one lake table, e.g. ``s3://<lake>/silver/orders``."""
-        return f"{scheme}://{self.lake_bucket}/{layer}/{name}"
+        return lake_path(f"{scheme}://{self.lake_bucket}", layer, name)
 
     def endpoint_for(self, service: str) -> str | None:
         """``AWS_ENDPOINT_URL_<SERVICE>`` if set (mixing emulators), else ``aws_endpoint`` (None on AWS)."""
@@ -123,6 +124,24 @@ class Settings:
     def warehouse_secret_arn(self) -> str | None:
         """Redshift Data API: the database secret (optional)."""
         return os.environ.get(env.WAREHOUSE_SECRET_ARN) or None
+
+    @property
+    def max_landing_file_bytes(self) -> int | None:
+        """Landing files above this many bytes are quarantined (None: the validator's default)."""
+        raw = os.environ.get(env.MAX_LANDING_FILE_BYTES)
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigurationError(
+                f"{env.MAX_LANDING_FILE_BYTES}={raw!r} is not a number of bytes"
+            ) from None
+
+    @property
+    def state_machine_arn(self) -> str | None:
+        """The pipeline state machine the batch trigger starts on AWS (None locally)."""
+        return os.environ.get(env.STATE_MACHINE_ARN) or None
 
     @property
     def driver_memory(self) -> str | None:
