@@ -202,6 +202,17 @@ def load_settings(profile: str | None = None, **overrides: object) -> Settings:
     raise ConfigurationError(f"unknown profile {profile!r}: use 'local' or 'aws'")
 
 
+def java_home_settings() -> tuple[str | None, str | None]:
+    """(``$GLADIATOR_JAVA_HOME``, ``$JAVA_HOME``): the JDK the user chose, and the machine's
+    (gladiator.jvm picks a JDK 17 from them)."""
+    return os.environ.get(env.JAVA_HOME) or None, os.environ.get(env.SYSTEM_JAVA_HOME) or None
+
+
+def jars_dir() -> Path:
+    """The folder holding jars/spark and jars/kafka (``$GLADIATOR_JARS_DIR``, default .gladiator/jars)."""
+    return Path(os.environ.get(env.JARS_DIR) or REPO_ROOT / ".gladiator" / "jars")
+
+
 def use_local_credentials() -> None:
     """Give boto3, s3a and the AWS SDKs dummy credentials for the emulator, unless set."""
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

@@ -9,6 +9,7 @@ HOME = "GLADIATOR_HOME"  # local state folder (default: <repo>/.gladiator)
 PORT_OFFSET = "GLADIATOR_PORT_OFFSET"  # shifts every local service port (isolated stacks in tests)
 JAVA_HOME = "GLADIATOR_JAVA_HOME"  # a JDK 17 for Spark and Kafka (default: autodetected)
 JARS_DIR = "GLADIATOR_JARS_DIR"  # folder holding jars/spark and jars/kafka
+SYSTEM_JAVA_HOME = "JAVA_HOME"  # the machine's JDK: used for Spark only if it is JDK 17
 DRIVER_MEMORY = (
     "GLADIATOR_DRIVER_MEMORY"  # local Spark driver heap for every job, e.g. "3g" (default: per job)
 )

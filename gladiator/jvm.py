@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from gladiator import constants as env
-from gladiator.config import REPO_ROOT
+from gladiator.config import REPO_ROOT, jars_dir, java_home_settings
 from gladiator.errors import ConfigurationError
 
 POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
@@ -44,7 +44,7 @@ def find_java_home() -> Path:
 
     Raises ConfigurationError naming what was tried and how to fix it.
     """
-    explicit = os.environ.get(env.JAVA_HOME)
+    explicit, system = java_home_settings()
     if explicit:
         version = java_major_version(Path(explicit))
         if version != REQUIRED_JAVA_MAJOR:
@@ -54,7 +54,7 @@ def find_java_home() -> Path:
                 f"apt-get install openjdk-17-jdk-headless, then point {env.JAVA_HOME} at it."
             )
         return Path(explicit)
-    candidates = [Path(p) for p in filter(None, [os.environ.get("JAVA_HOME")])]
+    candidates = [Path(system)] if system else []
     jvm_root = Path("/usr/lib/jvm")
     if jvm_root.is_dir():
         candidates += sorted(p for p in jvm_root.iterdir() if "17" in p.name and p.is_dir())
@@ -70,7 +70,7 @@ def find_java_home() -> Path:
 
 
 def jars_root() -> Path:
-    return Path(os.environ.get(env.JARS_DIR) or REPO_ROOT / ".gladiator" / "jars")
+    return jars_dir()
 
 
 def _pom_artifacts(pom: Path) -> list[str]:
