@@ -130,6 +130,7 @@ CUSTOMER = Contract(
     ),
     cluster_by=("c_nationkey",),
     mutable=True,
+    freshness_sla_hours=168,
     dist_key="c_custkey",
     sort_keys=("c_custkey",),
 )
@@ -179,6 +180,7 @@ PARTSUPP = Contract(
     rules=(_between("ps_availqty", "1", "9999"), _between("ps_supplycost", "1.00", "1000.00")),
     cluster_by=("ps_partkey",),
     mutable=True,
+    freshness_sla_hours=168,
     dist_key="ps_partkey",
     sort_keys=("ps_partkey",),
 )
@@ -214,6 +216,7 @@ ORDERS = Contract(
     ),
     cluster_by=("o_custkey",),
     mutable=True,
+    freshness_sla_hours=24,
     dist_key="o_orderkey",
     sort_keys=("o_orderdate",),
 )
@@ -281,6 +284,7 @@ LINEITEM = Contract(
     ),
     cluster_by=("l_orderkey", "l_partkey"),
     mutable=True,
+    freshness_sla_hours=24,
     dist_key="l_orderkey",
     sort_keys=("l_shipdate",),
 )

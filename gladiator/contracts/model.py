@@ -128,6 +128,12 @@ class Contract:
     dist_key: str | None = None  # Redshift DISTKEY (None: DISTSTYLE ALL for small dims)
     sort_keys: tuple[str, ...] = ()
     version: int = 1
+    # Operating checks across runs (gladiator.quality): a batch whose accepted rows fall outside
+    # mean(last 10 batches) x (1 +- row_count_band) warns; so does a newest ``version_column``
+    # older than ``freshness_sla_hours`` (None: the entity has no freshness SLA, e.g. static
+    # reference data such as region).
+    row_count_band: float = 0.5
+    freshness_sla_hours: float | None = None
     _by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
