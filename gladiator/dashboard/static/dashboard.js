@@ -1,10 +1,16 @@
 // Gladiator dashboard: draws each chart's SQL rows as SVG (no libraries, works offline).
 // Every mark carries data-x / data-s / data-value (the exact SQL value) and a <title>.
+// Value axes use "nice" ticks (0, s, 2s, ... with s = 1, 2 or 5 x 10^k; k/M units), and every
+// label drawn over a coloured cell picks the text colour with the higher WCAG contrast.
 "use strict";
 
 const PALETTE = ["#3366cc", "#dc3912", "#ff9900", "#109618", "#990099", "#0099c6", "#dd4477", "#66aa00", "#b82e2e", "#316395"];
 const SVG_NS = "http://www.w3.org/2000/svg";
 const W = 440, H = 240, M = { l: 64, r: 12, t: 10, b: 46 };
+const HBAR_LEFT = 150;  // horizontal bars: category labels sit left of the bars, on the card
+// Text over a coloured cell: black or white, whichever contrasts more. One of the two always
+// reaches >= 4.58:1 (WCAG AA), whatever the cell colour; a softer dark grey would not.
+const DARK_TEXT = "#000000", LIGHT_TEXT = "#ffffff";
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(SVG_NS, name);
@@ -20,6 +26,49 @@ function fmt(v) {
   return Math.abs(n) < 1 && n !== 0 ? n.toFixed(3) : String(Math.round(n * 100) / 100);
 }
 
+// --- nice axis ticks -------------------------------------------------------------------------
+function niceStep(raw) {
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const norm = raw / mag;
+  return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+}
+
+// The axis of values 0..max: about `target` steps of a nice size, the top a multiple of the step.
+function niceScale(max, target = 5) {
+  const step = niceStep((max > 0 ? max : 1) / target);
+  const count = Math.max(1, Math.ceil((max > 0 ? max : 1) / step - 1e-9));
+  const ticks = [];
+  for (let i = 0; i <= count; i++) ticks.push(Number((i * step).toPrecision(12)));
+  return { step, top: ticks[ticks.length - 1], ticks };
+}
+
+// A tick value in the axis unit (M for millions, k for thousands), with the decimals its step needs.
+function tickLabel(value, scale) {
+  const [unit, suffix] = scale.top >= 1e6 ? [1e6, "M"] : scale.top >= 1e3 ? [1e3, "k"] : [1, ""];
+  const decimals = Math.max(0, Math.ceil(-Math.log10(scale.step / unit) - 1e-9));
+  return String(Number((value / unit).toFixed(decimals))) + (value === 0 ? "" : suffix);
+}
+
+// --- colour contrast (WCAG 2.x) ----------------------------------------------------------------
+function luminance([r, g, b]) {
+  const lin = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+function rgbOf(hex) { return [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16)); }
+
+// `color` at `alpha` over the white card, as an opaque rgb triple.
+function overWhite(hex, alpha) { return rgbOf(hex).map(c => Math.round(alpha * c + (1 - alpha) * 255)); }
+
+function readableOn(rgb) {
+  return contrast(rgbOf(DARK_TEXT), rgb) >= contrast(rgbOf(LIGHT_TEXT), rgb) ? DARK_TEXT : LIGHT_TEXT;
+}
+
 function mark(node, row, label) {
   node.setAttribute("class", "mark");
   node.dataset.x = row[0];
@@ -31,19 +80,18 @@ function mark(node, row, label) {
 
 function unique(values) { return [...new Set(values)]; }
 
-function axes(svg, max, xLabels, horizontal) {
-  el("line", { x1: M.l, y1: H - M.b, x2: W - M.r, y2: H - M.b, class: "axis" }, svg);
-  el("line", { x1: M.l, y1: M.t, x2: M.l, y2: H - M.b, class: "axis" }, svg);
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
-    if (horizontal) {
-      const x = M.l + ((W - M.l - M.r) * i) / 4;
-      el("text", { x, y: H - M.b + 12, "text-anchor": "middle" }, svg).textContent = fmt(v);
-    } else {
-      const y = H - M.b - ((H - M.t - M.b) * i) / 4;
-      el("text", { x: M.l - 4, y: y + 3, "text-anchor": "end" }, svg).textContent = fmt(v);
-    }
-  }
+function axes(svg, scale, xLabels, horizontal, left = M.l) {
+  el("line", { x1: left, y1: H - M.b, x2: W - M.r, y2: H - M.b, class: "axis" }, svg);
+  el("line", { x1: left, y1: M.t, x2: left, y2: H - M.b, class: "axis" }, svg);
+  scale.ticks.forEach(v => {
+    const share = v / scale.top;
+    const attrs = horizontal
+      ? { x: left + (W - left - M.r) * share, y: H - M.b + 12, "text-anchor": "middle" }
+      : { x: left - 4, y: H - M.b - (H - M.t - M.b) * share + 3, "text-anchor": "end" };
+    const tick = el("text", { ...attrs, class: "tick" }, svg);
+    tick.dataset.value = String(v);
+    tick.textContent = tickLabel(v, scale);
+  });
   if (!horizontal) {
     const step = Math.max(1, Math.ceil(xLabels.length / 12));
     xLabels.forEach((label, i) => {
@@ -56,35 +104,43 @@ function axes(svg, max, xLabels, horizontal) {
 
 function drawBar(svg, chart) {
   const xs = chart.rows.map(r => r[0]);
-  const max = Math.max(...chart.rows.map(r => Number(r[2])), 0) || 1;
-  axes(svg, max, xs, false);
+  const scale = niceScale(Math.max(...chart.rows.map(r => Number(r[2])), 0));
+  axes(svg, scale, xs, false);
   const bw = (W - M.l - M.r) / xs.length;
   chart.rows.forEach((row, i) => {
-    const h = ((H - M.t - M.b) * Number(row[2])) / max;
+    const h = ((H - M.t - M.b) * Number(row[2])) / scale.top;
     mark(el("rect", { x: M.l + i * bw + bw * 0.1, y: H - M.b - h, width: bw * 0.8, height: h, fill: PALETTE[0] }, svg), row, chart.value_label);
   });
 }
 
 function drawHbar(svg, chart) {
-  const max = Math.max(...chart.rows.map(r => Number(r[2])), 0) || 1;
-  const left = 150;
+  const scale = niceScale(Math.max(...chart.rows.map(r => Number(r[2])), 0));
   const bh = (H - M.t - M.b) / Math.max(chart.rows.length, 1);
-  axes(svg, max, [], true);
+  axes(svg, scale, [], true, HBAR_LEFT);
   chart.rows.forEach((row, i) => {
-    const w = ((W - M.l - M.r) * Number(row[2])) / max;
-    mark(el("rect", { x: M.l, y: M.t + i * bh + 2, width: w, height: bh - 4, fill: PALETTE[3] }, svg), row, chart.value_label);
-    el("text", { x: M.l + 4, y: M.t + i * bh + bh / 2 + 3, fill: "#fff" }, svg).textContent = String(row[0]).slice(0, 30);
+    const w = ((W - HBAR_LEFT - M.r) * Number(row[2])) / scale.top;
+    mark(el("rect", { x: HBAR_LEFT, y: M.t + i * bh + 2, width: w, height: bh - 4, fill: PALETTE[3] }, svg), row, chart.value_label);
+    // The name sits left of its bar, on the card (dark on white), never on the bar itself.
+    const name = el("text", { x: HBAR_LEFT - 4, y: M.t + i * bh + bh / 2 + 3, "text-anchor": "end", class: "category" }, svg);
+    fitText(name, String(row[0]), HBAR_LEFT - 8);
   });
-  void left;
+}
+
+// Set `text`, shortened with an ellipsis until it is at most `width` wide (as rendered).
+function fitText(node, text, width) {
+  node.textContent = text;
+  for (let n = text.length - 1; n > 1 && node.getComputedTextLength() > width; n--) {
+    node.textContent = text.slice(0, n) + "…";
+  }
 }
 
 function drawLine(svg, chart, legend) {
   const xs = unique(chart.rows.map(r => r[0])).sort();
   const series = unique(chart.rows.map(r => r[1])).sort();
-  const max = Math.max(...chart.rows.map(r => Number(r[2])), 0) || 1;
-  axes(svg, max, xs, false);
+  const scale = niceScale(Math.max(...chart.rows.map(r => Number(r[2])), 0));
+  axes(svg, scale, xs, false);
   const px = x => M.l + ((W - M.l - M.r) * (xs.indexOf(x) + 0.5)) / xs.length;
-  const py = v => H - M.b - ((H - M.t - M.b) * Number(v)) / max;
+  const py = v => H - M.b - ((H - M.t - M.b) * Number(v)) / scale.top;
   series.forEach((s, si) => {
     const color = PALETTE[si % PALETTE.length];
     const rows = chart.rows.filter(r => r[1] === s);
@@ -98,13 +154,13 @@ function drawStacked(svg, chart, legend) {
   const xs = unique(chart.rows.map(r => r[0])).sort();
   const series = unique(chart.rows.map(r => r[1]));
   const totals = xs.map(x => chart.rows.filter(r => r[0] === x).reduce((a, r) => a + Number(r[2]), 0));
-  const max = Math.max(...totals, 0) || 1;
-  axes(svg, max, xs, false);
+  const scale = niceScale(Math.max(...totals, 0));
+  axes(svg, scale, xs, false);
   const bw = (W - M.l - M.r) / xs.length;
   const base = Object.fromEntries(xs.map(x => [x, 0]));
   chart.rows.forEach(row => {
     const si = series.indexOf(row[1]);
-    const h = ((H - M.t - M.b) * Number(row[2])) / max;
+    const h = ((H - M.t - M.b) * Number(row[2])) / scale.top;
     const y = H - M.b - base[row[0]] - h;
     base[row[0]] += h;
     mark(el("rect", { x: M.l + xs.indexOf(row[0]) * bw + bw * 0.1, y, width: bw * 0.8, height: h, fill: PALETTE[si % PALETTE.length] }, svg), row, chart.value_label);
@@ -119,8 +175,12 @@ function drawHeatmap(svg, chart) {
   chart.rows.forEach(row => {
     const v = Math.max(0, Math.min(1, Number(row[2])));
     const x = M.l + xs.indexOf(row[0]) * cw, y = M.t + ys.indexOf(row[1]) * ch;
-    mark(el("rect", { x, y, width: cw - 2, height: ch - 2, fill: `rgba(51,102,204,${0.1 + 0.9 * v})` }, svg), row, chart.value_label);
-    if (cw > 30 && ch > 12) el("text", { x: x + cw / 2, y: y + ch / 2 + 3, "text-anchor": "middle" }, svg).textContent = (v * 100).toFixed(0) + "%";
+    const cell = overWhite(PALETTE[0], 0.1 + 0.9 * v);
+    mark(el("rect", { x, y, width: cw - 2, height: ch - 2, fill: `rgb(${cell.join(",")})` }, svg), row, chart.value_label);
+    if (cw > 30 && ch > 12) {
+      el("text", { x: x + cw / 2, y: y + ch / 2 + 3, "text-anchor": "middle", style: `fill: ${readableOn(cell)}` }, svg)
+        .textContent = (v * 100).toFixed(0) + "%";
+    }
   });
   xs.forEach((x, i) => { el("text", { x: M.l + i * cw + cw / 2, y: H - M.b + 12, "text-anchor": "middle" }, svg).textContent = x; });
   ys.forEach((y, i) => { el("text", { x: M.l - 4, y: M.t + i * ch + ch / 2 + 3, "text-anchor": "end" }, svg).textContent = "+" + y + "y"; });
