@@ -8,7 +8,7 @@ import click
 
 from gladiator.contracts import CONTRACTS, get_contract
 from gladiator.contracts.odcs import write_odcs
-from gladiator_cli import cli
+from gladiator_cli import cli, needs
 
 
 @cli.group("contracts")
@@ -36,6 +36,7 @@ def contracts() -> None:
 @click.option(
     "--entity", "entities", multiple=True, help="Only this entity (repeatable). Default: all eight."
 )
+@needs()
 def export(fmt: str, out: Path, entities: tuple[str, ...]) -> None:
     """Write each entity's contract as an ODCS document: schema, keys, quality rules and SLA.
 
