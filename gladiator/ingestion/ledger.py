@@ -25,7 +25,6 @@ from typing import Any
 from gladiator import resources
 from gladiator.errors import IllegalTransition
 from gladiator.ingestion import dynamo
-from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.model import (
     ALLOWED_FROM,
     RELEASE_FROM,
@@ -36,6 +35,7 @@ from gladiator.ingestion.model import (
     iso,
     utc_now,
 )
+from gladiator.ingestion.object_events import ObjectEvent
 
 BY_STATE_INDEX = resources.LEDGER.indexes[0].name
 BY_BATCH_INDEX = resources.LEDGER.indexes[1].name

@@ -13,9 +13,9 @@ from typing import Any
 
 from gladiator import constants, resources
 from gladiator.contracts import ReasonCode
-from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.ledger import EventOrder, Ledger
 from gladiator.ingestion.model import LedgerState
+from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.objects import S3ObjectReader
 from gladiator.ingestion.quarantine import quarantine_object
 from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object

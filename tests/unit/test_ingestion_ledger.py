@@ -12,9 +12,9 @@ from moto import mock_aws
 from gladiator import resources
 from gladiator.errors import IllegalTransition
 from gladiator.ingestion import batches
-from gladiator.ingestion.object_events import ObjectEvent, normalize_sequencer
 from gladiator.ingestion.ledger import EventOrder, Ledger
 from gladiator.ingestion.model import BatchState, LedgerState
+from gladiator.ingestion.object_events import ObjectEvent, normalize_sequencer
 from local_emulation.provision import table_definition
 
 
