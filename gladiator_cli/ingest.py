@@ -17,6 +17,7 @@ from gladiator.contracts import ENTITY_NAMES
 from gladiator.ingestion.drop import drop_paths
 from gladiator_cli import cli, needs
 from gladiator_cli._boundary import failure_note
+from local_emulation.lambda_runtime import landing_mapping
 
 if TYPE_CHECKING:
     from gladiator.ingestion.ledger import Ledger
@@ -152,8 +153,6 @@ def ingest(
 ) -> None:
     """Run the landing Lambda locally: poll the landing queue and call the real handler
     (the event-source-mapping emulation: batches, partial failures, retries, DLQ)."""
-    from local_emulation.lambda_runtime import landing_mapping
-
     if not verbose:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -173,7 +172,7 @@ def ingest(
         err=True,
     )
     if claim_max:
-        from gladiator.ingestion.process import batch_store
+        from gladiator.ingestion.process import batch_store  # boto3: see _ledger
 
         store = batch_store(settings)
         while batch := store.claim(claim_max):

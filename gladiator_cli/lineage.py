@@ -8,8 +8,7 @@ import click
 
 from gladiator.config import load_settings
 from gladiator.lineage import graph
-from gladiator.lineage.emit import events_path
-from gladiator_cli import cli
+from gladiator_cli import cli, needs
 
 
 @cli.command("lineage")
@@ -20,12 +19,15 @@ from gladiator_cli import cli
     "--batch", "batch_id", default=None, help="Only the runs of this pipeline batch (default: all runs)."
 )
 @click.option("--json", "as_json", is_flag=True, help="The upstream edges as JSON instead of a tree.")
+@needs()  # reads the local event file
 def lineage(table: str, batch_id: str | None, as_json: bool) -> None:
     """Print the upstream graph of TABLE from the OpenLineage events the jobs emitted.
 
     Locally the events are in .gladiator/lineage/events.jsonl; on AWS they go to the
     OpenLineage endpoint configured at deploy time, so read them there (e.g. Marquez).
     """
+    from gladiator.lineage.emit import events_path  # imports openlineage (~0.7 s): not for --help
+
     settings = load_settings()
     path = events_path(settings.home)
     if settings.profile != "local":

@@ -27,7 +27,7 @@ def local() -> None:
 @needs()
 def up() -> None:
     """Start every service (idempotent) and provision buckets, tables, queues and rules."""
-    from local_emulation import stack
+    from local_emulation import stack  # the provisioner imports boto3 (~0.2 s): not for --help
 
     settings = load_settings("local")
     click.echo("starting the local stack", err=True)
@@ -39,7 +39,7 @@ def up() -> None:
 @needs()
 def down() -> None:
     """Stop the services this project started (tracked by PID files). Data is kept."""
-    from local_emulation import stack
+    from local_emulation import stack  # the provisioner imports boto3 (~0.2 s): not for --help
 
     stopped = stack.down(load_settings("local"), progress=_progress)
     click.echo(f"stopped {len(stopped)} service(s)", err=True)
@@ -53,7 +53,7 @@ def status(as_json: bool) -> None:
 
     Exits 1 if any service is not healthy.
     """
-    from local_emulation import stack
+    from local_emulation import stack  # the provisioner imports boto3 (~0.2 s): not for --help
 
     info = stack.status(load_settings("local"))
     if as_json:
