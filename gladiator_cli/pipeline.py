@@ -15,7 +15,6 @@ from gladiator.config import Settings, load_settings
 from gladiator.errors import GladiatorError
 from gladiator_cli import cli, needs
 from gladiator_cli._boundary import failure_note
-from local_emulation import runner
 
 LAYERS = ("bronze", "silver", "quarantine", "gold")
 _COMMIT = re.compile(r"_delta_log/(\d{20})\.json$")
@@ -52,6 +51,7 @@ def _ledger(settings: Settings) -> Any:
 def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: bool) -> None:
     """Claim the VALIDATED landing files into a batch and run the pipeline for it."""
     from gladiator.ingestion import batches  # imports the ledger (boto3): see _ledger
+    from local_emulation import runner  # imports the batch store and boto3 (~0.1 s): not for --help
 
     settings = load_settings()
     ledger = _ledger(settings)
