@@ -25,6 +25,7 @@ from gladiator.contracts.types import spark_schema
 from gladiator.generate import generate_truth
 from gladiator.jobs.silver_to_gold import run_silver_to_gold
 from gladiator.spark import get_spark
+from gladiator.transforms.silver import partition_columns, with_partitions
 
 
 def build_silver(spark, truth: Path, silver_root: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -34,12 +35,11 @@ def build_silver(spark, truth: Path, silver_root: str) -> dict[str, int]:  # typ
     for entity, contract in CONTRACTS.items():
         df = spark.read.parquet(str(truth / entity))
         df = df.select([F.col(f.name).cast(f.dataType) for f in spark_schema(contract).fields])
-        for derived in contract.partition_by:
-            df = df.withColumn(derived.name, F.expr(derived.expression).cast(derived.type))
+        df = with_partitions(df, contract)
         df = df.withColumn("_batch_id", F.lit("bench")).withColumn("_source", F.lit("file"))
         writer = df.write.format("delta").mode("overwrite")
         if contract.partition_by:
-            writer = writer.partitionBy(*[d.name for d in contract.partition_by])
+            writer = writer.partitionBy(*partition_columns(contract))
         writer.save(f"{silver_root}/{entity}")
         rows[entity] = spark.read.format("delta").load(f"{silver_root}/{entity}").count()
     return rows

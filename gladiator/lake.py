@@ -1,32 +1,59 @@
-"""Delta Lake I/O helpers shared by every writer job (batch, MySQL, stream, gold).
+"""Every write to a lake Delta table goes through here: batch jobs, the stream and gold.
 
-Three guarantees live here so no job re-invents them:
+One place for each guarantee (DESIGN §3.4), so no writer re-invents one:
 
-- **Idempotent append** (:func:`idempotent_append`): Delta ``txnAppId``/``txnVersion``; a retried
-  job whose commit already landed writes nothing (DESIGN §3.4).
-- **Guarded MERGE** (:func:`merge_latest`): upsert on the primary key where the newer
-  ``updated_at`` wins and an equal one is a no-op; the MERGE itself also carries a txn id, so a
-  re-run of the same batch commits nothing.
-- **Catalog** (:func:`register_glue_table`, :func:`register_in_session`): every table is a
-  Hive-compatible Delta entry in the Glue Data Catalog and is queryable by name in Spark SQL.
+- **Paths** (:func:`lake_path`): ``<root>/<layer>/<name>`` for the layers of DESIGN §1
+  (bronze, silver, gold, quarantine, dead_letter, _checkpoints).
+- **Transaction** (:func:`transaction`): Delta's DML ``txnAppId``/``txnVersion``/``userMetadata``
+  session settings for the duration of one block, restored afterwards (no session state left).
+- **Idempotent append** (:func:`idempotent_append`) and **overwrite** (:func:`overwrite`): the
+  same pair as write options; a retried job whose commit already landed writes nothing.
+- **Guarded MERGE** (:func:`guarded_merge`): upsert on the key, the newer ``updated_at`` wins (an
+  equal one is a no-op); options for a partial update, no insert, deleting target rows the source
+  no longer has, updating only rows whose values changed, a literal key-range predicate (Delta
+  OSS skips target files only on literal target-only predicates) and retries on a concurrent
+  commit. It is the project's only ``DeltaTable.merge`` call.
 
-Paths are ``s3://`` URIs from ``Settings.lake_uri``; locally they are read through ``s3a``.
+Catalog entries of the tables are in ``gladiator.catalog``. Paths are ``s3://`` URIs from
+``Settings.lake_uri`` (read through ``s3a`` locally) or local folders in tests.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, DataFrameWriter, SparkSession
+
+log = logging.getLogger(__name__)
+
+BRONZE, SILVER, GOLD = "bronze", "silver", "gold"
+QUARANTINE, DEAD_LETTER, CHECKPOINTS = "quarantine", "dead_letter", "_checkpoints"
+LAYERS = (BRONZE, SILVER, GOLD, QUARANTINE, DEAD_LETTER, CHECKPOINTS)
 
 # Session confs Delta reads for idempotent DML (MERGE/UPDATE/DELETE), the counterpart of the
-# txnAppId/txnVersion write options of appends.
-_TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
-_TXN_VERSION = "spark.databricks.delta.write.txnVersion"
-_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+# txnAppId/txnVersion/userMetadata write options of appends and overwrites.
+TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
+TXN_VERSION = "spark.databricks.delta.write.txnVersion"
+USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+CONFLICT_RETRIES = 5
+
+
+def lake_path(root: str, layer: str, name: str = "") -> str:
+    """``<root>/<layer>/<name>`` (DESIGN §1); ``root`` is ``s3://<lake bucket>``, its ``s3a://``
+    form, or a folder. Without ``name``, the layer's prefix."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown lake layer {layer!r}; expected one of {', '.join(LAYERS)}")
+    prefix = f"{root.rstrip('/')}/{layer}"
+    return f"{prefix}/{name}" if name else prefix
+
+
+# --- table state ---------------------------------------------------------------------------
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:
@@ -41,8 +68,8 @@ def table_exists(spark: SparkSession, path: str) -> bool:
 
 def _snapshot(spark: SparkSession, path: str) -> Any:
     jvm: Any = spark._jvm
-    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
-    return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
+    log_ = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+    return log_.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
 
 
 def table_version(spark: SparkSession, path: str) -> int | None:
@@ -70,8 +97,61 @@ def already_committed(spark: SparkSession, path: str, app_id: str, version: int)
     return committed is not None and committed >= version
 
 
-def _metadata(user_metadata: dict[str, Any] | None) -> str | None:
+# --- transactions ----------------------------------------------------------------------------
+
+
+def commit_metadata(user_metadata: dict[str, Any] | None) -> str | None:
+    """The ``userMetadata`` text of a commit (sorted JSON), or None."""
     return json.dumps(user_metadata, sort_keys=True) if user_metadata else None
+
+
+@contextmanager
+def transaction(
+    spark: SparkSession, *, app_id: str, version: int, user_metadata: dict[str, Any] | None = None
+) -> Iterator[None]:
+    """Delta DML commits inside the block carry ``(app_id, version)`` (and the metadata).
+
+    Delta skips a MERGE/UPDATE/DELETE whose ``(app_id, version)`` is already committed, so a
+    re-run of a batch changes nothing. The session settings are restored on exit, whatever they
+    were before (unset if they were unset).
+    """
+    confs = {TXN_APP_ID: app_id, TXN_VERSION: str(version)}
+    if meta := commit_metadata(user_metadata):
+        confs[USER_METADATA] = meta
+    previous: dict[str, str | None] = {
+        key: spark.conf.get(key, None) for key in (TXN_APP_ID, TXN_VERSION, USER_METADATA)
+    }
+    for key, value in confs.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, before in previous.items():
+            if before is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, before)
+
+
+# --- appends and overwrites --------------------------------------------------------------------
+
+
+def _writer(
+    df: DataFrame,
+    mode: str,
+    *,
+    app_id: str,
+    version: int,
+    partition_by: Sequence[str],
+    user_metadata: dict[str, Any] | None,
+    options: dict[str, str] | None = None,
+) -> DataFrameWriter:
+    writer = df.write.format("delta").mode(mode).option("txnAppId", app_id).option("txnVersion", str(version))
+    if meta := commit_metadata(user_metadata):
+        writer = writer.option("userMetadata", meta)
+    for key, value in (options or {}).items():
+        writer = writer.option(key, value)
+    return writer.partitionBy(*partition_by) if partition_by else writer
 
 
 def idempotent_append(
@@ -97,16 +177,40 @@ def idempotent_append(
     """
     if already_committed(df.sparkSession, path, app_id, version):
         return False
-    writer = (
-        df.write.format("delta").mode("append").option("txnAppId", app_id).option("txnVersion", str(version))
-    )
-    if meta := _metadata(user_metadata):
-        writer = writer.option("userMetadata", meta)
-    for key, value in (options or {}).items():
-        writer = writer.option(key, value)
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    writer.save(path)
+    _writer(
+        df,
+        "append",
+        app_id=app_id,
+        version=version,
+        partition_by=partition_by,
+        user_metadata=user_metadata,
+        options=options,
+    ).save(path)
+    return True
+
+
+def overwrite(
+    df: DataFrame,
+    path: str,
+    *,
+    app_id: str,
+    version: int,
+    partition_by: Sequence[str] = (),
+    user_metadata: dict[str, Any] | None = None,
+) -> bool:
+    """Replace the Delta table at ``path`` (data and schema) with ``df``, once per
+    ``(app_id, version)``; returns False if the pair was already committed."""
+    if already_committed(df.sparkSession, path, app_id, version):
+        return False
+    _writer(
+        df,
+        "overwrite",
+        app_id=app_id,
+        version=version,
+        partition_by=partition_by,
+        user_metadata=user_metadata,
+        options={"overwriteSchema": "true"},
+    ).save(path)
     return True
 
 
@@ -123,32 +227,102 @@ def create_empty_table(
     return True
 
 
-def merge_latest(
+# --- the guarded MERGE -------------------------------------------------------------------------
+
+
+def _is_conflict(exc: Exception) -> bool:
+    return "Concurrent" in type(exc).__name__ or "ConcurrentModificationException" in str(exc)[:300]
+
+
+def key_range_predicate(updates: DataFrame, column: str) -> Column | None:
+    """``t.<column> BETWEEN <min> AND <max>`` of the source's values, as literals (None if the
+    source is empty). Delta OSS skips target files on such target-only literal predicates (file
+    min/max statistics), never on ``t.k = s.k``: this is how a MERGE reads less than the table."""
+    from pyspark.sql import functions as F
+
+    bounds = updates.agg(F.min(column).alias("lo"), F.max(column).alias("hi")).first()
+    if bounds is None or bounds["lo"] is None:
+        return None
+    return F.col(f"t.`{column}`").between(F.lit(bounds["lo"]), F.lit(bounds["hi"]))
+
+
+def _matched_condition(
+    keys: Sequence[str], set_columns: Sequence[str], version_column: str | None, only_changed: bool
+) -> str | None:
+    conditions = []
+    if version_column:
+        conditions.append(f"s.`{version_column}` > t.`{version_column}`")
+    if only_changed:
+        values = [c for c in set_columns if c not in set(keys)]
+        conditions.append("(" + " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in values) + ")")
+    return " AND ".join(conditions) or None
+
+
+def _execute_merge(
+    updates: DataFrame,
+    path: str,
+    on: str | Column,
+    *,
+    matched: str | None,
+    update_columns: Sequence[str] | None,
+    insert: bool,
+    delete_missing: bool,
+) -> None:
+    from delta.tables import DeltaTable
+
+    merge = DeltaTable.forPath(updates.sparkSession, path).alias("t").merge(updates.alias("s"), on)
+    if update_columns is None:
+        merge = merge.whenMatchedUpdateAll(condition=matched)
+    else:
+        merge = merge.whenMatchedUpdate(condition=matched, set={c: f"s.`{c}`" for c in update_columns})
+    if insert:
+        merge = merge.whenNotMatchedInsertAll()
+    if delete_missing:
+        merge = merge.whenNotMatchedBySourceDelete()
+    merge.execute()
+
+
+def guarded_merge(
     updates: DataFrame,
     path: str,
     *,
     keys: Sequence[str],
-    version_column: str = "updated_at",
     app_id: str,
     version: int,
+    version_column: str | None = "updated_at",
+    update_columns: Sequence[str] | None = None,
+    insert: bool = True,
+    delete_missing: bool = False,
+    only_changed: bool = False,
+    key_range: str | None = None,
     partition_by: Sequence[str] = (),
     user_metadata: dict[str, Any] | None = None,
+    conflict_retries: int = CONFLICT_RETRIES,
 ) -> bool:
-    """MERGE ``updates`` into the Delta table at ``path`` on ``keys`` with the ordering guard.
+    """MERGE ``updates`` into the Delta table at ``path`` on ``keys`` (null-safe equality).
 
-    - a key not in the table is inserted;
-    - a key in the table is updated only if the incoming ``version_column`` is strictly newer:
-      an older version is stale and ignored, an equal one is a no-op;
+    - a matched row is updated only if the incoming ``version_column`` is strictly newer (an older
+      version is stale and ignored, an equal one a no-op); ``version_column=None`` drops the guard
+      (gold, a deterministic function of silver). ``only_changed`` further limits the update to
+      rows where one of the updated values differs (gold facts: unchanged rows stay in place);
+    - ``update_columns`` limits what a match updates (default: every column);
+    - ``insert=False`` ignores source rows with no match; ``delete_missing`` deletes target rows
+      the source does not hold (the source is then the whole table, not a change set);
+    - ``key_range`` (a key column) adds its literal min/max range from the source to the join, so
+      Delta reads only target files that overlap it (not with ``delete_missing``);
     - ``updates`` must hold at most one row per key (resolve versions within the batch first).
 
-    Idempotent on ``(app_id, version)`` through Delta's DML transaction identifiers: a re-run of
-    an already committed batch commits nothing. If the table does not exist, it is created by an
-    idempotent append of ``updates`` (same txn id, with ``partition_by``). Returns True if something was committed.
+    Idempotent on ``(app_id, version)`` (:func:`transaction`): a re-run of a committed batch commits
+    nothing; a concurrent commit by another writer is retried up to ``conflict_retries`` times.
+    Without a table, an idempotent append of ``updates`` creates it (``partition_by``) if
+    ``insert``. Returns True if this call committed.
     """
-    from delta.tables import DeltaTable
-
     spark = updates.sparkSession
+    if key_range and delete_missing:
+        raise ValueError("a key range with delete_missing would delete every row outside the range")
     if not table_exists(spark, path):
+        if not insert:
+            return False
         # First load: nothing to merge with; a plain append (same txn id) is one job, not a join.
         return idempotent_append(
             updates,
@@ -158,131 +332,30 @@ def merge_latest(
             partition_by=partition_by,
             user_metadata=user_metadata,
         )
-    if already_committed(spark, path, app_id, version):
-        return False
-    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    guard = f"s.`{version_column}` > t.`{version_column}`"
-    meta = _metadata(user_metadata)
-    spark.conf.set(_TXN_APP_ID, app_id)
-    spark.conf.set(_TXN_VERSION, str(version))
-    if meta:
-        spark.conf.set(_USER_METADATA, meta)
-    try:
-        (
-            DeltaTable.forPath(spark, path)
-            .alias("t")
-            .merge(updates.alias("s"), on)
-            .whenMatchedUpdateAll(condition=guard)
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
-    finally:
-        for conf in (_TXN_APP_ID, _TXN_VERSION, _USER_METADATA):
-            spark.conf.unset(conf)
-    return True
+    on: str | Column = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    if key_range and (bounded := key_range_predicate(updates, key_range)) is not None:
+        from pyspark.sql import functions as F
 
-
-# --- Catalog ------------------------------------------------------------------------------------
-
-
-def _glue_type(spark_type: str) -> str:
-    """Spark simpleString -> Hive/Glue column type (they coincide for the contract types)."""
-    return {"long": "bigint", "integer": "int"}.get(spark_type, spark_type)
-
-
-def glue_table_input(
-    name: str, location: str, schema: Any, *, partition_by: Sequence[str] = (), description: str = ""
-) -> dict[str, Any]:
-    """The Glue ``TableInput`` of a Delta table: a Hive-compatible entry Spark, Athena and Redshift
-    Spectrum can resolve (``spark.sql.sources.provider=delta``, ``table_type=DELTA``)."""
-    partitions = set(partition_by)
-    columns = [
-        {"Name": f.name, "Type": _glue_type(f.dataType.simpleString())}
-        for f in schema.fields
-        if f.name not in partitions
-    ]
-    partition_keys = [
-        {"Name": f.name, "Type": _glue_type(f.dataType.simpleString())}
-        for f in schema.fields
-        if f.name in partitions
-    ]
-    return {
-        "Name": name,
-        "Description": description,
-        "TableType": "EXTERNAL_TABLE",
-        "Parameters": {
-            "EXTERNAL": "TRUE",
-            "table_type": "DELTA",
-            "classification": "delta",
-            "spark.sql.sources.provider": "delta",
-        },
-        "PartitionKeys": partition_keys,
-        "StorageDescriptor": {
-            "Columns": columns,
-            "Location": location,
-            "InputFormat": "org.apache.hadoop.mapred.SequenceFileInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveSequenceFileOutputFormat",
-            "SerdeInfo": {
-                "SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-                "Parameters": {"path": location, "serialization.format": "1"},
-            },
-        },
-    }
-
-
-def register_glue_table(
-    glue: Any,
-    database: str,
-    name: str,
-    location: str,
-    schema: Any,
-    *,
-    partition_by: Sequence[str] = (),
-    description: str = "",
-) -> bool:
-    """Create or update the Glue catalog entry of the Delta table ``database.name``.
-
-    ``glue`` is an injected boto3 Glue client (moto locally). The database is created if missing.
-    Idempotent: an existing entry is updated to the current schema. Returns True if created.
-    """
-    try:
-        glue.get_database(Name=database)
-    except glue.exceptions.EntityNotFoundException:
-        glue.create_database(DatabaseInput={"Name": database})
-    table_input = glue_table_input(name, location, schema, partition_by=partition_by, description=description)
-    try:
-        glue.get_table(DatabaseName=database, Name=name)
-    except glue.exceptions.EntityNotFoundException:
-        glue.create_table(DatabaseName=database, TableInput=table_input)
-        return True
-    glue.update_table(DatabaseName=database, TableInput=table_input)
-    return False
-
-
-def catalog_table_name(layer: str, name: str) -> str:
-    """The catalog name of a lake table: ``<layer>_<name>`` (e.g. ``silver_orders``)."""
-    return f"{layer}_{name}"
-
-
-def register_in_session(spark: SparkSession, database: str, tables: Iterable[tuple[str, str]]) -> None:
-    """Make ``database.<name>`` queryable in this Spark session for each ``(name, location)``.
-
-    On Glue the Data Catalog is the metastore and already holds the entries; locally the session
-    catalog is in memory, so each session declares the external Delta tables (cheap: no data read).
-    """
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-    for name, location in tables:
-        spark.sql(f"CREATE TABLE IF NOT EXISTS `{database}`.`{name}` USING DELTA LOCATION '{location}'")
-
-
-def register_from_glue(spark: SparkSession, glue: Any, database: str) -> list[str]:
-    """Declare every Delta table of the Glue ``database`` in the session (see register_in_session)."""
-    paginator = glue.get_paginator("get_tables")
-    tables = [
-        (t["Name"], t["StorageDescriptor"]["Location"])
-        for page in paginator.paginate(DatabaseName=database)
-        for t in page["TableList"]
-        if t.get("Parameters", {}).get("spark.sql.sources.provider") == "delta"
-    ]
-    register_in_session(spark, database, tables)
-    return [name for name, _ in tables]
+        on = F.expr(str(on)) & bounded
+    matched = _matched_condition(keys, update_columns or updates.columns, version_column, only_changed)
+    for attempt in range(conflict_retries + 1):
+        if already_committed(spark, path, app_id, version):
+            return False
+        try:
+            with transaction(spark, app_id=app_id, version=version, user_metadata=user_metadata):
+                _execute_merge(
+                    updates,
+                    path,
+                    on,
+                    matched=matched,
+                    update_columns=update_columns,
+                    insert=insert,
+                    delete_missing=delete_missing,
+                )
+            return True
+        except Exception as exc:
+            if not _is_conflict(exc) or attempt == conflict_retries:
+                raise
+            log.warning("%s: concurrent commit, MERGE retried (%d)", path, attempt + 1)
+            time.sleep(0.5 * (attempt + 1))
+    return False  # not reached: the last attempt returns or raises

@@ -4,14 +4,18 @@ Called by ``foreachBatch`` with the batch id. Every effect is idempotent on the 
 batch replayed after a crash (Structured Streaming re-runs the last uncommitted batch with the
 same offsets and dedupe state) changes nothing twice:
 
-- bronze ``order_events`` and ``dead_letter/<stream>``: Delta append with txnAppId/txnVersion;
-- silver ``orders``/``lineitem``: guarded MERGE (newer ``updated_at`` wins) with the DML txn ids;
+- bronze ``order_events`` and ``dead_letter/<stream>``: ``lake.idempotent_append`` (txnAppId =
+  stream name, txnVersion = batch id);
+- silver ``orders``/``lineitem``: ``lake.guarded_merge`` (newer ``updated_at`` wins), the status
+  changes as a partial update of two columns that never inserts (its own txn app id);
 - DLQ topic: one Kafka transaction per batch with a committed-offset marker (dead_letters.py);
 - DynamoDB KPIs: conditional read-modify-write on ``last_batch`` (kpis.py).
 
-Validation uses the batch code (``gladiator.transforms.silver.cast_to_contract``) on the
-contract columns carried by the event; an order event is atomic: if the order or any line fails,
-the whole event is dead-lettered with the first reason.
+Validation is the batch code: ``gladiator.transforms.silver.cast_to_contract`` on the contract
+columns carried by the event, then the event's own checks (the envelope key, lines present) and
+the cross-entity rules (``silver.rule_check``: the order is in the same event), evaluated in
+order by ``silver.first_failure``. An order event is atomic: if the order or any line fails, the
+whole event is dead-lettered with the first reason. Rows reach silver in ``silver.silver_rows``.
 """
 
 from __future__ import annotations
@@ -25,15 +29,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
 
 from gladiator import lake
 from gladiator.contracts import Contract, ReasonCode
 from gladiator.contracts.types import spark_type
-from gladiator.order_events import LINEITEM, ORDERS, STATUS_COLUMNS, EventType, StreamReason, status_contract
-from gladiator.transforms.silver import REASON, REASON_DETAIL, cast_to_contract, silver_schema
-from streaming import delta_io, kpis
+from gladiator.events import LINEITEM, ORDERS, STATUS_COLUMNS, EventType, StreamReason, status_contract
+from gladiator.transforms.bronze import BATCH_ID, INGESTED_AT, SOURCE, SOURCE_FILE, SOURCE_LINE
+from gladiator.transforms.silver import (
+    REASON,
+    REASON_DETAIL,
+    ROW_REASON,
+    SILVER_METADATA,
+    Check,
+    cast_to_contract,
+    first_failure,
+    partition_columns,
+    rule_check,
+    silver_rows,
+    silver_schema,
+    with_reason,
+)
+from streaming import kpis
 from streaming.config import StreamConfig, StreamPaths
 from streaming.dead_letters import DeadLetterPublisher
 from streaming.plan import ENVELOPE_REASON, EVENT
@@ -62,20 +80,145 @@ class BatchOutcome:
     seconds: float = 0.0
 
 
-def _with_reason(checked: DataFrame) -> DataFrame:
-    """silver.cast_to_contract's first-failure struct as ``_reason``/``_reason_detail``."""
-    row = F.col(REASON + "_row")
-    return checked.withColumn(REASON, row.getField("reason")).withColumn(
-        REASON_DETAIL, row.getField("detail")
-    )
+# --- the steps of validation (pure DataFrame functions) --------------------------------------
 
 
-def _raw_columns(struct: str, contract: Contract) -> list[Any]:
+def _raw_columns(struct: str, contract: Contract) -> list[Column]:
     return [F.col(f"{struct}.{c}").alias(c) for c in contract.column_names]
 
 
-def _typed(contract: Contract) -> list[Any]:
+def _typed(contract: Contract) -> list[Column]:
     return [F.col(c.name).cast(spark_type(c)).alias(c.name) for c in contract.columns]
+
+
+def _of_type(events: DataFrame, event_type: EventType) -> DataFrame:
+    return events.where(F.col(f"{EVENT}.event_type") == str(event_type))
+
+
+def _key_mismatch(key: str, expected: str, detail: str) -> Check:
+    """The event's key check: ``key`` (typed) must equal the raw ``expected`` key."""
+    return F.col(key) != F.col(expected).cast("bigint"), StreamReason.KEY_MISMATCH, F.lit(detail)
+
+
+def events_of(batch: DataFrame) -> DataFrame:
+    """The micro-batch's records with ``event_id`` and ``event_type`` at the top level."""
+    return batch.select(
+        "*", F.col(f"{EVENT}.event_id").alias("event_id"), F.col(f"{EVENT}.event_type").alias("event_type")
+    )
+
+
+def bronze_rows(events: DataFrame, metadata: list[Column]) -> DataFrame:
+    """bronze ``order_events``: every record as received, its envelope and Kafka lineage."""
+    return events.select(
+        "event_id", "event_type", F.col(f"{EVENT}.event_version").alias("event_version"),
+        F.col(f"{EVENT}.produced_at").alias("produced_at"), F.col(f"{EVENT}.order_key").alias("order_key"),
+        "value", F.concat(F.lit("kafka://"), F.concat_ws("/", "_kafka_topic", "_kafka_partition",
+                          "_kafka_offset")).alias(SOURCE_FILE),
+        F.lit(None).cast("int").alias(SOURCE_LINE), "_kafka_topic", "_kafka_partition",
+        "_kafka_offset", "_kafka_timestamp", F.col(ENVELOPE_REASON).alias("_envelope_reason"), *metadata,
+    )  # fmt: skip
+
+
+def placed_orders(placed: DataFrame) -> DataFrame:
+    """The orders of order_placed events, typed, with ``_event_reason``: the event's structure
+    (lines present, one order key) first, then the order's contract checks."""
+    orders = cast_to_contract(
+        placed.select("event_id", F.col(f"{EVENT}.order_key").alias("_order_key"),
+                      F.size(F.col(f"{EVENT}.lines")).alias("_line_count"),
+                      *_raw_columns(f"{EVENT}.order", ORDERS)),
+        ORDERS,
+    )  # fmt: skip
+    detail = "order_placed needs lines and one order key"
+    structure: list[Check] = [
+        (F.col("_line_count") <= 0, ReasonCode.MALFORMED_RECORD, F.lit(detail)),
+        _key_mismatch("o_orderkey", "_order_key", detail),
+    ]
+    return orders.withColumn("_event_reason", F.coalesce(first_failure(structure), F.col(ROW_REASON)))
+
+
+def placed_lines(placed: DataFrame) -> DataFrame:
+    """The lines of order_placed events, typed, with ``_line_reason``: the line's contract checks,
+    then its key link to the order and the cross-entity rules (the order is in the same event)."""
+    exploded = placed.select(
+        "event_id",
+        F.col(f"{EVENT}.order.o_orderkey").alias("_o_orderkey"),
+        F.col(f"{EVENT}.order.o_orderdate").alias("_o_orderdate"),
+        F.posexplode(F.col(f"{EVENT}.lines")).alias("_pos", "_line"),
+    )
+    lines = cast_to_contract(
+        exploded.select("event_id", "_pos", "_o_orderkey", "_o_orderdate", *_raw_columns("_line", LINEITEM)),
+        LINEITEM,
+    ).withColumn("o_orderdate", F.expr("try_cast(trim(_o_orderdate) AS date)"))
+    event_checks = [
+        _key_mismatch("l_orderkey", "_o_orderkey", "line l_orderkey differs from the order's o_orderkey"),
+        *[rule_check(rule) for rule in LINEITEM.cross_rules],
+    ]
+    return lines.withColumn("_line_reason", F.coalesce(F.col(ROW_REASON), first_failure(event_checks)))
+
+
+def event_verdicts(orders: DataFrame, lines: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """(valid typed orders, their typed lines, invalid events with reason): an event fails with
+    its order's reason, else with its first failing line's (by position)."""
+    line_failures = (
+        lines.where(F.col("_line_reason").isNotNull())
+        .groupBy("event_id")
+        .agg(F.min_by("_line_reason", "_pos").alias("_first_line_reason"))
+    )
+    verdict = orders.join(line_failures, "event_id", "left").withColumn(
+        "_verdict", F.coalesce("_event_reason", "_first_line_reason")
+    )
+    bad = verdict.where(F.col("_verdict").isNotNull()).select(
+        "event_id", F.col("_verdict.reason").alias(REASON), F.col("_verdict.detail").alias(REASON_DETAIL)
+    )
+    good = verdict.where(F.col("_verdict").isNull())
+    good_lines = lines.join(good.select("event_id"), "event_id", "left_semi").select(*_typed(LINEITEM))
+    return good.select(*_typed(ORDERS)), good_lines, bad
+
+
+def checked_status_changes(changes: DataFrame, contract: Contract) -> DataFrame:
+    """Status changes, typed, with ``_reason``/``_reason_detail``: the envelope key first, then
+    the contract checks of the status columns."""
+    checked = cast_to_contract(
+        changes.select("event_id", F.col(f"{EVENT}.order_key").alias("_order_key"),
+                       *_raw_columns(f"{EVENT}.status", contract)),
+        contract,
+    )  # fmt: skip
+    envelope = [_key_mismatch("o_orderkey", "_order_key", "o_orderkey differs from the event's order_key")]
+    return with_reason(checked, F.coalesce(first_failure(envelope), F.col(ROW_REASON)))
+
+
+def dead_letter_rows(events: DataFrame, bad_events: DataFrame) -> DataFrame:
+    """The dead-letter rows: the record as received plus its reason (envelope or content)."""
+    usable = events.where(F.col(ENVELOPE_REASON).isNull())
+    content_bad = usable.join(bad_events, "event_id", "inner")
+    raw_bad = events.where(F.col(ENVELOPE_REASON).isNotNull()).select(
+        "*", F.col(ENVELOPE_REASON).alias(REASON),
+        F.concat(F.lit("envelope check failed: "), F.col(ENVELOPE_REASON)).alias(REASON_DETAIL),
+    )  # fmt: skip
+    return raw_bad.unionByName(content_bad, allowMissingColumns=True)
+
+
+def _dlq_record(row: Row) -> dict[str, Any]:
+    return {
+        "key": row["_kafka_key"], "reason": row[REASON], "detail": row[REASON_DETAIL],
+        "event_id": row["event_id"], "value": row["value"],
+        "source": f"{row['_kafka_topic']}/{row['_kafka_partition']}/{row['_kafka_offset']}",
+    }  # fmt: skip
+
+
+def newest(df: DataFrame, keys: list[str]) -> DataFrame:
+    """One row per key: the newest ``updated_at`` (MERGE needs one source row per key)."""
+    w = Window.partitionBy(*keys).orderBy(F.col(ORDERS.version_column).desc())
+    return df.withColumn("__n", F.row_number().over(w)).where("__n = 1").drop("__n")
+
+
+@dataclass
+class _Valid:
+    """The batch's valid content, typed (cached by the writer)."""
+
+    orders: DataFrame
+    lines: DataFrame
+    changes: DataFrame
 
 
 class BatchWriter:
@@ -119,182 +262,16 @@ class BatchWriter:
         self._cached.append(df)
         return df
 
-    # -- validation -------------------------------------------------------------------------
-    def _placed(self, events: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
-        """(valid typed orders, valid typed lines, invalid events with reason) of order_placed."""
-        placed = events.where(F.col(f"{EVENT}.event_type") == str(EventType.ORDER_PLACED))
-        orders = _with_reason(
-            cast_to_contract(
-                placed.select("event_id", F.col(f"{EVENT}.order_key").alias("_order_key"),
-                              F.size(F.col(f"{EVENT}.lines")).alias("_line_count"),
-                              *_raw_columns(f"{EVENT}.order", ORDERS)),
-                ORDERS,
-            )
-        )  # fmt: skip
-        structural = F.when(F.col("_line_count") <= 0, F.lit(str(ReasonCode.MALFORMED_RECORD))).when(
-            F.col("o_orderkey") != F.col("_order_key").cast("bigint"), F.lit(str(StreamReason.KEY_MISMATCH))
-        )
-        orders = orders.withColumn(
-            "_event_reason",
-            F.coalesce(
-                F.when(structural.isNotNull(), F.struct(structural.alias("reason"),
-                       F.lit("order_placed needs lines and one order key").alias("detail"))),
-                F.col(REASON + "_row"),
-            ),
-        )  # fmt: skip
-        exploded = placed.select(
-            "event_id",
-            F.col(f"{EVENT}.order.o_orderkey").alias("_o_orderkey"),
-            F.col(f"{EVENT}.order.o_orderdate").alias("_o_orderdate"),
-            F.posexplode(F.col(f"{EVENT}.lines")).alias("_pos", "_line"),
-        )
-        lines = _with_reason(
-            cast_to_contract(
-                exploded.select("event_id", "_pos", "_o_orderkey", "_o_orderdate",
-                                *_raw_columns("_line", LINEITEM)),
-                LINEITEM,
-            )
-        )  # fmt: skip
-        # The order is in the same event: cross rules (l_shipdate > o_orderdate) and the key link.
-        order_date = F.expr("try_cast(trim(_o_orderdate) AS date)")
-        line_checks = [(F.col(REASON + "_row").isNotNull(), F.col(REASON + "_row"))]
-        line_checks.append(
-            (
-                F.col("l_orderkey") != F.col("_o_orderkey").cast("bigint"),
-                F.struct(F.lit(str(StreamReason.KEY_MISMATCH)).alias("reason"),
-                         F.lit("line l_orderkey differs from the order's o_orderkey").alias("detail")),
-            )
-        )  # fmt: skip
-        lines = lines.withColumn("o_orderdate", order_date)
-        for rule in LINEITEM.cross_rules:
-            failed = F.coalesce(~F.expr(rule.predicate), F.lit(False))
-            detail = F.lit(f"rule {rule.name} failed: {rule.predicate}")
-            line_checks.append(
-                (failed, F.struct(F.lit(str(rule.reason)).alias("reason"), detail.alias("detail")))
-            )
-        first: Any = None
-        for cond, value in line_checks:
-            first = F.when(cond, value) if first is None else first.when(cond, value)
-        # Materialise the verdicts once: later steps then plan against cached rows, not the
-        # contract's long CASE WHEN chains again.
-        lines = self._cache(
-            lines.withColumn("_line_reason", first).select(
-                "event_id", "_pos", "_line_reason", *LINEITEM.column_names
-            )
-        )
-        orders = self._cache(orders.select("event_id", "_event_reason", *ORDERS.column_names))
-        line_failures = (
-            lines.where(F.col("_line_reason").isNotNull())
-            .groupBy("event_id")
-            .agg(F.min_by("_line_reason", "_pos").alias("_first_line_reason"))
-        )
-        verdict = orders.join(line_failures, "event_id", "left").withColumn(
-            "_verdict", F.coalesce("_event_reason", "_first_line_reason")
-        )
-        bad = verdict.where(F.col("_verdict").isNotNull()).select(
-            "event_id", F.col("_verdict.reason").alias(REASON), F.col("_verdict.detail").alias(REASON_DETAIL)
-        )
-        good = verdict.where(F.col("_verdict").isNull())
-        good_orders = good.select(*_typed(ORDERS))
-        good_lines = lines.join(good.select("event_id"), "event_id", "left_semi").select(*_typed(LINEITEM))
-        return good_orders, good_lines, bad
-
-    def _status(self, events: DataFrame) -> tuple[DataFrame, DataFrame]:
-        """(valid typed status changes, invalid events with reason) of order_status_changed."""
-        contract = self.status_contract
-        changes = events.where(F.col(f"{EVENT}.event_type") == str(EventType.ORDER_STATUS_CHANGED))
-        checked = _with_reason(
-            cast_to_contract(
-                changes.select("event_id", F.col(f"{EVENT}.order_key").alias("_order_key"),
-                               *_raw_columns(f"{EVENT}.status", contract)),
-                contract,
-            )
-        )  # fmt: skip
-        reason = F.when(
-            F.col("o_orderkey") != F.col("_order_key").cast("bigint"), F.lit(str(StreamReason.KEY_MISMATCH))
-        ).otherwise(F.col(REASON))
-        checked = self._cache(
-            checked.withColumn(REASON, reason).select(
-                "event_id", REASON, REASON_DETAIL, *contract.column_names
-            )
-        )
-        bad = checked.where(F.col(REASON).isNotNull()).select("event_id", REASON, REASON_DETAIL)
-        good = checked.where(F.col(REASON).isNull()).select(*_typed(contract))
-        return good, bad
-
     # -- the batch ----------------------------------------------------------------------------
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = dt.datetime.now(dt.UTC)
         outcome = BatchOutcome(batch_id=batch_id)
         batch.sparkSession.conf.set("spark.sql.constraintPropagation.enabled", "false")
-        batch = batch.persist(StorageLevel.MEMORY_AND_DISK)
-        self._cached = [batch]
+        self._cached = []
         self._t = time.monotonic()
         try:
-            outcome.records = batch.count()
-            self._step(batch_id, "read")
-            if outcome.records == 0:
+            if not self._process(self._cache(batch), batch_id, started, outcome):
                 return
-            app_id = self.config.stream_name
-            tag = f"stream:{self.config.stream_name}:{batch_id}"
-            ingested_at = F.lit(started.replace(tzinfo=None)).cast("timestamp")
-            metadata = [
-                F.lit(tag).alias("_batch_id"),
-                ingested_at.alias("_ingested_at"),
-                F.lit("stream").alias("_source"),
-            ]
-
-            events = batch.select("*", F.col(f"{EVENT}.event_id").alias("event_id"),
-                                  F.col(f"{EVENT}.event_type").alias("event_type"))  # fmt: skip
-            bronze = events.select(
-                "event_id", "event_type", F.col(f"{EVENT}.event_version").alias("event_version"),
-                F.col(f"{EVENT}.produced_at").alias("produced_at"), F.col(f"{EVENT}.order_key").alias("order_key"),
-                "value", F.concat(F.lit("kafka://"), F.concat_ws("/", "_kafka_topic", "_kafka_partition",
-                                  "_kafka_offset")).alias("_source_file"),
-                F.lit(None).cast("int").alias("_source_line"), "_kafka_topic", "_kafka_partition",
-                "_kafka_offset", "_kafka_timestamp", F.col(ENVELOPE_REASON).alias("_envelope_reason"), *metadata,
-            )  # fmt: skip
-            lake.idempotent_append(bronze, self.paths.bronze_events, app_id=app_id, version=batch_id)
-            self._step(batch_id, "bronze")
-
-            usable = events.where(F.col(ENVELOPE_REASON).isNull())
-            orders, lines, bad_placed = self._placed(usable)
-            changes, bad_status = self._status(usable)
-            dead = self._dead_letters(events, bad_placed, bad_status)
-            dead = self._cache(dead.select(*DEAD_LETTER_COLUMNS, *metadata))
-            dead_rows = dead.collect()
-            self._step(batch_id, "validate")
-            outcome.dead_letters = Counter(r[REASON] for r in dead_rows)
-            if dead_rows:
-                lake.idempotent_append(dead, self.paths.dead_letter, app_id=app_id, version=batch_id)
-            self._step(batch_id, "dead_letter")
-            outcome.dlq_published = self.publisher.publish(
-                batch_id,
-                [
-                    {"key": r["_kafka_key"], "reason": r[REASON], "detail": r[REASON_DETAIL],
-                     "event_id": r["event_id"], "value": r["value"],
-                     "source": f"{r['_kafka_topic']}/{r['_kafka_partition']}/{r['_kafka_offset']}"}
-                    for r in dead_rows
-                ],
-            )  # fmt: skip
-            self._step(batch_id, "dlq")
-
-            orders, lines, changes = self._cache(orders), self._cache(lines), self._cache(changes)
-            outcome.orders_placed, outcome.lines, outcome.status_changes = (
-                orders.count(),
-                lines.count(),
-                changes.count(),
-            )
-            self._merge_silver(orders, lines, changes, metadata, batch_id)
-            self._step(batch_id, "silver")
-
-            totals = kpis.window_totals(kpis.order_totals(orders, lines, self.customer_regions))
-            outcome.kpi_written, outcome.kpi_skipped = kpis.apply_contributions(
-                self.dynamodb, self.kpi_table, kpis.collect_contributions(totals),
-                prefix=self.config.kpi_prefix, stream_name=self.config.stream_name, batch_id=batch_id,
-                ttl_days=self.config.kpi_ttl_days,
-            )  # fmt: skip
-            self._step(batch_id, "kpis")
         finally:
             for df in self._cached:
                 df.unpersist()
@@ -304,48 +281,105 @@ class BatchWriter:
         if self.on_batch:
             self.on_batch(outcome)
 
-    def _dead_letters(self, events: DataFrame, bad_placed: DataFrame, bad_status: DataFrame) -> DataFrame:
-        """The dead-letter rows: the record as received plus its reason."""
-        usable = events.where(F.col(ENVELOPE_REASON).isNull())
-        by_event = bad_placed.unionByName(bad_status)
-        content_bad = usable.join(by_event, "event_id", "inner")
-        raw_bad = events.where(F.col(ENVELOPE_REASON).isNotNull()).select(
-            "*", F.col(ENVELOPE_REASON).alias(REASON),
-            F.concat(F.lit("envelope check failed: "), F.col(ENVELOPE_REASON)).alias(REASON_DETAIL),
+    def _process(self, batch: DataFrame, batch_id: int, started: dt.datetime, outcome: BatchOutcome) -> bool:
+        """Bronze, validation, dead letters, silver, KPIs, in that order (False: empty batch)."""
+        outcome.records = batch.count()
+        self._step(batch_id, "read")
+        if outcome.records == 0:
+            return False
+        metadata = self._metadata(batch_id, started)
+        events = events_of(batch)
+        lake.idempotent_append(
+            bronze_rows(events, metadata),
+            self.paths.bronze_events,
+            app_id=self.config.stream_name,
+            version=batch_id,
+        )
+        self._step(batch_id, "bronze")
+        valid = self._validate(events, metadata, batch_id, outcome)
+        self._merge_silver(valid, metadata, batch_id)
+        self._step(batch_id, "silver")
+        totals = kpis.window_totals(kpis.order_totals(valid.orders, valid.lines, self.customer_regions))
+        outcome.kpi_written, outcome.kpi_skipped = kpis.apply_contributions(
+            self.dynamodb, self.kpi_table, kpis.collect_contributions(totals),
+            prefix=self.config.kpi_prefix, stream_name=self.config.stream_name, batch_id=batch_id,
+            ttl_days=self.config.kpi_ttl_days,
         )  # fmt: skip
-        return raw_bad.unionByName(content_bad, allowMissingColumns=True)
+        self._step(batch_id, "kpis")
+        return True
 
-    def _merge_silver(
-        self, orders: DataFrame, lines: DataFrame, changes: DataFrame, metadata: list[Any], batch_id: int
-    ) -> None:
+    def _metadata(self, batch_id: int, started: dt.datetime) -> list[Column]:
+        """The silver/dead-letter lineage columns of this batch's rows."""
+        return [
+            F.lit(f"stream:{self.config.stream_name}:{batch_id}").alias(BATCH_ID),
+            F.lit(started.replace(tzinfo=None)).cast("timestamp").alias(INGESTED_AT),
+            F.lit("stream").alias(SOURCE),
+        ]
+
+    # -- validation and dead letters ---------------------------------------------------------
+    def _validate(
+        self, events: DataFrame, metadata: list[Column], batch_id: int, outcome: BatchOutcome
+    ) -> _Valid:
+        """Split the usable events into valid content (cached, counted) and dead letters (written)."""
+        usable = events.where(F.col(ENVELOPE_REASON).isNull())
+        placed = _of_type(usable, EventType.ORDER_PLACED)
+        # Materialise the verdicts once: later steps then plan against cached rows, not the
+        # contract's long CASE WHEN chains again.
+        lines = self._cache(
+            placed_lines(placed).select("event_id", "_pos", "_line_reason", *LINEITEM.column_names)
+        )
+        orders = self._cache(placed_orders(placed).select("event_id", "_event_reason", *ORDERS.column_names))
+        good_orders, good_lines, bad_placed = event_verdicts(orders, lines)
+        contract = self.status_contract
+        status = self._cache(
+            checked_status_changes(_of_type(usable, EventType.ORDER_STATUS_CHANGED), contract).select(
+                "event_id", REASON, REASON_DETAIL, *contract.column_names
+            )
+        )
+        bad_status = status.where(F.col(REASON).isNotNull()).select("event_id", REASON, REASON_DETAIL)
+        changes = status.where(F.col(REASON).isNull()).select(*_typed(contract))
+        dead = dead_letter_rows(events, bad_placed.unionByName(bad_status))
+        self._write_dead_letters(self._cache(dead.select(*DEAD_LETTER_COLUMNS, *metadata)), batch_id, outcome)
+        valid = _Valid(self._cache(good_orders), self._cache(good_lines), self._cache(changes))
+        outcome.orders_placed, outcome.lines, outcome.status_changes = (
+            valid.orders.count(),
+            valid.lines.count(),
+            valid.changes.count(),
+        )
+        return valid
+
+    def _write_dead_letters(self, dead: DataFrame, batch_id: int, outcome: BatchOutcome) -> None:
+        """Dead letters to the Delta table, then to the DLQ topic (both idempotent on batch_id)."""
+        dead_rows = dead.collect()
+        self._step(batch_id, "validate")
+        outcome.dead_letters = Counter(r[REASON] for r in dead_rows)
+        if dead_rows:
+            lake.idempotent_append(
+                dead, self.paths.dead_letter, app_id=self.config.stream_name, version=batch_id
+            )
+        self._step(batch_id, "dead_letter")
+        outcome.dlq_published = self.publisher.publish(batch_id, [_dlq_record(r) for r in dead_rows])
+        self._step(batch_id, "dlq")
+
+    # -- silver ---------------------------------------------------------------------------------
+    def _merge_silver(self, valid: _Valid, metadata: list[Column], batch_id: int) -> None:
         app_id = self.config.stream_name
-
-        def newest(df: DataFrame, keys: list[str]) -> DataFrame:
-            w = Window.partitionBy(*keys).orderBy(F.col(ORDERS.version_column).desc())
-            return df.withColumn("__n", F.row_number().over(w)).where("__n = 1").drop("__n")
-
-        def silver_rows(df: DataFrame, contract: Contract) -> DataFrame:
-            parts = [F.expr(p.expression).cast(p.type).alias(p.name) for p in contract.partition_by]
-            return df.select(*contract.column_names, *parts, *metadata)
-
         for contract, rows, path in (
-            (ORDERS, orders, self.paths.silver_orders),
-            (LINEITEM, lines, self.paths.silver_lineitem),
+            (ORDERS, valid.orders, self.paths.silver_orders),
+            (LINEITEM, valid.lines, self.paths.silver_lineitem),
         ):
-            parts = [p.name for p in contract.partition_by]
+            parts = partition_columns(contract)
             lake.create_empty_table(rows.sparkSession, path, silver_schema(contract), partition_by=parts)
-            lake.merge_latest(
-                silver_rows(newest(rows, list(contract.primary_key)), contract), path,
+            lake.guarded_merge(
+                silver_rows(newest(rows, list(contract.primary_key)).select("*", *metadata), contract), path,
                 keys=contract.primary_key, version_column=contract.version_column, app_id=app_id,
                 version=batch_id, partition_by=parts,
             )  # fmt: skip
             self._step(batch_id, f"silver_{contract.name}")
         # Status changes touch two columns of an order already in silver; an older change, or one
         # for an order silver does not hold, changes nothing (counted in the run's totals).
-        delta_io.merge_newer_wins(
-            changes.sparkSession, self.paths.silver_orders,
-            newest(changes, ["o_orderkey"]).select(*STATUS_COLUMNS, *metadata),
+        lake.guarded_merge(
+            newest(valid.changes, ["o_orderkey"]).select(*STATUS_COLUMNS, *metadata), self.paths.silver_orders,
             keys=["o_orderkey"], version_column=ORDERS.version_column, app_id=f"{app_id}-status",
-            version=batch_id, update_columns=[*STATUS_COLUMNS[1:], "_batch_id", "_ingested_at", "_source"],
-            insert=False,
+            version=batch_id, update_columns=[*STATUS_COLUMNS[1:], *SILVER_METADATA], insert=False,
         )  # fmt: skip

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gladiator import resources
 from gladiator.config import Settings
+from gladiator.lake import CHECKPOINTS, lake_path
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,11 +62,11 @@ class StreamPaths:
     stream_name: str
 
     def table(self, layer: str, name: str) -> str:
-        return f"{self.root}/{layer}/{name}"
+        return lake_path(self.root, layer, name)
 
     @property
     def checkpoint(self) -> str:
-        return f"{self.root}/_checkpoints/{self.stream_name}"
+        return lake_path(self.root, CHECKPOINTS, self.stream_name)
 
     @property
     def bronze_events(self) -> str:

@@ -1,6 +1,8 @@
 """The streaming half of the job: Kafka records -> parsed events -> deduplicated on event_id.
 
-Everything here is stateless except the final ``dropDuplicatesWithinWatermark``. Records that
+Everything here is stateless except the final ``dropDuplicatesWithinWatermark``. The envelope
+checks are evaluated like the contract checks, in order, by ``gladiator.transforms.silver.first_failure``
+(``_envelope_reason`` is the first failing check's reason). Records that
 cannot take part in event-id dedupe (malformed JSON, a broken envelope, late or future events)
 get a unique key (their Kafka coordinates) and the broker time, so they pass through the dedupe
 untouched and reach the dead-letter writer instead of being dropped by the watermark.
@@ -8,11 +10,12 @@ untouched and reach the dead-letter writer instead of being dropped by the water
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from gladiator.contracts import ReasonCode
-from gladiator.order_events import SUPPORTED_VERSIONS, EventType, StreamReason, raw_event_schema
+from gladiator.events import SUPPORTED_VERSIONS, EventType, StreamReason, raw_event_schema
+from gladiator.transforms.silver import Check, first_failure
 from streaming.config import StreamConfig
 
 EVENT = "ev"
@@ -33,10 +36,6 @@ def kafka_records(raw: DataFrame) -> DataFrame:
     )
 
 
-def _first_reason(checks: list[tuple[Column, str]]) -> Column:
-    return F.coalesce(*[F.when(cond, F.lit(reason)) for cond, reason in checks])
-
-
 def parse_events(records: DataFrame, config: StreamConfig) -> DataFrame:
     """Parse each record and classify its envelope (``_envelope_reason`` NULL = usable event)."""
     ev = F.col(EVENT)
@@ -46,22 +45,23 @@ def parse_events(records: DataFrame, config: StreamConfig) -> DataFrame:
     ).withColumn("_produced_at", produced)
     lateness = F.col("_kafka_timestamp") - F.expr(f"INTERVAL {config.allowed_lateness_s} SECONDS")
     skew = F.col("_kafka_timestamp") + F.expr(f"INTERVAL {config.max_clock_skew_s} SECONDS")
-    reason = _first_reason(
-        [
-            (F.col("value").isNull() | ev["_corrupt_record"].isNotNull(), str(ReasonCode.MALFORMED_JSON)),
-            (
-                ev["event_id"].isNull() | F.col("_produced_at").isNull() | ev["order_key"].isNull(),
-                str(StreamReason.MISSING_ENVELOPE),
-            ),
-            (~ev["event_type"].isin([str(t) for t in EventType]), str(StreamReason.UNKNOWN_EVENT_TYPE)),
-            (
-                ~F.coalesce(ev["event_version"].cast("int").isin(sorted(SUPPORTED_VERSIONS)), F.lit(False)),
-                str(StreamReason.UNSUPPORTED_VERSION),
-            ),
-            (F.col("_produced_at") < lateness, str(StreamReason.LATE_EVENT)),
-            (F.col("_produced_at") > skew, str(StreamReason.FUTURE_EVENT)),
-        ]
-    )
+    checks: list[Check] = [
+        (F.col("value").isNull() | ev["_corrupt_record"].isNotNull(), ReasonCode.MALFORMED_JSON, F.lit("")),
+        (
+            ev["event_id"].isNull() | F.col("_produced_at").isNull() | ev["order_key"].isNull(),
+            StreamReason.MISSING_ENVELOPE,
+            F.lit(""),
+        ),
+        (~ev["event_type"].isin([str(t) for t in EventType]), StreamReason.UNKNOWN_EVENT_TYPE, F.lit("")),
+        (
+            ~F.coalesce(ev["event_version"].cast("int").isin(sorted(SUPPORTED_VERSIONS)), F.lit(False)),
+            StreamReason.UNSUPPORTED_VERSION,
+            F.lit(""),
+        ),
+        (F.col("_produced_at") < lateness, StreamReason.LATE_EVENT, F.lit("")),
+        (F.col("_produced_at") > skew, StreamReason.FUTURE_EVENT, F.lit("")),
+    ]
+    reason = first_failure(checks).getField("reason")
     coordinates = F.concat_ws("/", "_kafka_topic", "_kafka_partition", "_kafka_offset")
     return (
         parsed.withColumn(ENVELOPE_REASON, reason)

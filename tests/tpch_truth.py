@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from gladiator.contracts import CONTRACTS
 from gladiator.contracts.types import arrow_schema, spark_schema
+from gladiator.transforms.bronze import BATCH_ID, INGESTED_AT, SOURCE
+from gladiator.transforms.silver import partition_columns, with_partitions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -59,14 +61,13 @@ def write_silver(spark: SparkSession, truth: Path, silver_root: str, batch_id: s
 
     for entity, contract in CONTRACTS.items():
         df = truth_frame(spark, truth, entity)
-        for derived in contract.partition_by:
-            df = df.withColumn(derived.name, F.expr(derived.expression).cast(derived.type))
+        df = with_partitions(df, contract)
         df = (
-            df.withColumn("_batch_id", F.lit(batch_id))
-            .withColumn("_ingested_at", F.current_timestamp())
-            .withColumn("_source", F.lit("file"))
+            df.withColumn(BATCH_ID, F.lit(batch_id))
+            .withColumn(INGESTED_AT, F.current_timestamp())
+            .withColumn(SOURCE, F.lit("file"))
         )
         writer = df.write.format("delta").mode("overwrite")
         if contract.partition_by:
-            writer = writer.partitionBy(*[d.name for d in contract.partition_by])
+            writer = writer.partitionBy(*partition_columns(contract))
         writer.save(f"{silver_root}/{entity}")

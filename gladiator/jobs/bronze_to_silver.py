@@ -5,8 +5,9 @@ parents' silver tables *after* this batch's parents were merged (= silver + inco
 
 Per entity: classify the batch's bronze rows (gladiator.transforms.silver), store the counts
 (before any commit, so a re-run after a crash reports the first computation), append the rejected
-rows to quarantine, MERGE the accepted rows into silver with the ordering guard. Both commits are
-idempotent on ``(app_id, batch_seq)``: a re-run of a finished batch commits nothing.
+rows to quarantine (``lake.idempotent_append``), MERGE the accepted rows into silver with the
+ordering guard (``lake.guarded_merge``). Both commits are idempotent on ``(app_id, batch_seq)``: a
+re-run of a finished batch commits nothing.
 
 Layout: silver is partitioned by ``contract.partition_by`` (orders by order month, lineitem by ship
 month: no join needed, see bench/bench_batch.py). Clustering is not done after each MERGE: the
@@ -78,7 +79,7 @@ def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str
             ctx.register("quarantine", contract.name, rejected.schema)
         crash_point(f"before_silver_merge:{contract.name}")
         accepted = silver.accepted_rows(classified, contract)
-        lake.merge_latest(
+        lake.guarded_merge(
             accepted,
             silver_path,
             keys=contract.primary_key,

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from gladiator import catalog
 from gladiator.config import Settings, load_settings
 from gladiator.jobs.args import parse_job_args
+from gladiator.lake import lake_path
 from gladiator.pipeline import COMMON_ARGUMENTS
 
 if TYPE_CHECKING:
@@ -52,7 +54,7 @@ def crash_point(name: str) -> None:
 
 def table_uri(bucket: str, layer: str, name: str) -> str:
     """``s3://<bucket>/<layer>/<name>``: the lake layout of ``Settings.lake_uri``."""
-    return f"s3://{bucket}/{layer}/{name}"
+    return lake_path(f"s3://{bucket}", layer, name)
 
 
 @dataclass
@@ -136,12 +138,10 @@ class BatchJobContext:
         return batch.batch_seq
 
     def register(self, layer: str, name: str, schema: Any, partition_by: list[str] | None = None) -> None:
-        """Register ``<layer>/<name>`` in the Glue catalog (Spark SQL by name: lake.register_from_glue)."""
-        from gladiator import lake
-
-        table = lake.catalog_table_name(layer, name)
+        """Register ``<layer>/<name>`` in the Glue catalog (Spark SQL by name: catalog.register_from_glue)."""
+        table = catalog.catalog_table_name(layer, name)
         location = self.uri(layer, name)
         database = self.args["glue_database"]
-        lake.register_glue_table(
+        catalog.register_glue_table(
             self.client("glue"), database, table, location, schema, partition_by=partition_by or ()
         )

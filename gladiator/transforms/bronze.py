@@ -40,6 +40,9 @@ SOURCE_LINE = "_source_line"
 BATCH_ID = "_batch_id"
 INGESTED_AT = "_ingested_at"
 METADATA_COLUMNS = (SOURCE, SOURCE_FILE, SOURCE_LINE, BATCH_ID, INGESTED_AT)
+# Quarantine rows (and the stream's dead letters) are these columns + why they were rejected.
+REASON = "_reason"
+REASON_DETAIL = "_reason_detail"
 # Parser-only columns (never written to bronze).
 PARSE_ERROR = "_parse_error"
 RAW_RECORD = "_raw_record"
@@ -405,6 +408,6 @@ def malformed_to_quarantine(
         SOURCE_LINE,
         F.lit(batch_id).alias(BATCH_ID),
         F.lit(ingested_at).cast("timestamp").alias(INGESTED_AT),
-        F.lit(ReasonCode.MALFORMED_RECORD.value).alias("_reason"),
-        F.concat_ws(": ", F.col(PARSE_ERROR), F.col(RAW_RECORD)).alias("_reason_detail"),
+        F.lit(ReasonCode.MALFORMED_RECORD.value).alias(REASON),
+        F.concat_ws(": ", F.col(PARSE_ERROR), F.col(RAW_RECORD)).alias(REASON_DETAIL),
     )

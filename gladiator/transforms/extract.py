@@ -30,6 +30,7 @@ from urllib.parse import unquote, urlparse
 
 from gladiator.contracts import Contract
 from gladiator.errors import ConfigurationError
+from gladiator.transforms.bronze import BATCH_ID, INGESTED_AT, SOURCE, SOURCE_FILE, SOURCE_LINE
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -210,9 +211,9 @@ def to_bronze(df: DataFrame, contract: Contract, *, database: str, batch_id: str
 
     return df.select(
         *[as_text(c).alias(c) for c in contract.column_names],
-        F.lit("mysql").alias("_source"),
-        F.lit(f"mysql://{database}/{contract.name}").alias("_source_file"),
-        F.lit(None).cast("int").alias("_source_line"),
-        F.lit(batch_id).alias("_batch_id"),
-        F.current_timestamp().alias("_ingested_at"),
+        F.lit("mysql").alias(SOURCE),
+        F.lit(f"mysql://{database}/{contract.name}").alias(SOURCE_FILE),
+        F.lit(None).cast("int").alias(SOURCE_LINE),
+        F.lit(batch_id).alias(BATCH_ID),
+        F.current_timestamp().alias(INGESTED_AT),
     )

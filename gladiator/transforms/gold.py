@@ -6,12 +6,12 @@ the result equals ``gladiator.contracts.gold``. Gold is a deterministic function
 rebuilding from the same silver gives the same rows (what makes the gold writes idempotent).
 
 Joins follow the contracts' foreign keys, which silver guarantees (dangling rows are quarantined
-upstream), so inner joins lose nothing. Aggregates are in ``gold_aggregates``.
+upstream), so inner joins lose nothing. Aggregates are in ``gold_aggregates``; which builder makes
+which table from which inputs, in what order, is ``gold_registry``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from gladiator import metrics
@@ -21,8 +21,6 @@ from gladiator.contracts.types import spark_type
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
-
-SILVER_INPUTS = ("region", "nation", "supplier", "customer", "part", "orders", "lineitem")
 
 
 def conform(df: DataFrame, contract: Contract) -> DataFrame:
@@ -300,24 +298,3 @@ def build_dim_customer(customer: DataFrame, geography: DataFrame, fact_orders: D
         .withColumn("is_at_risk", metrics.IS_AT_RISK.column())
     )
     return conform(signals, GOLD_TABLES["dim_customer"])
-
-
-def build_star_schema(silver: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
-    """Dimensions and facts from the silver tables (keys of ``SILVER_INPUTS``)."""
-    missing = [name for name in SILVER_INPUTS if name not in silver]
-    if missing:
-        raise KeyError(f"silver tables missing for gold: {missing}")
-    geography = build_dim_geography(silver["nation"], silver["region"])
-    fact_sales = build_fact_sales(
-        silver["lineitem"], silver["orders"], silver["customer"], silver["supplier"]
-    )
-    fact_orders = build_fact_orders(silver["orders"], silver["customer"], fact_sales)
-    return {
-        "dim_date": build_dim_date(silver["orders"], silver["lineitem"]),
-        "dim_geography": geography,
-        "dim_part": build_dim_part(silver["part"]),
-        "dim_supplier": build_dim_supplier(silver["supplier"], geography),
-        "dim_customer": build_dim_customer(silver["customer"], geography, fact_orders),
-        "fact_sales": fact_sales,
-        "fact_orders": fact_orders,
-    }

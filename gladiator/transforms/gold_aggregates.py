@@ -2,12 +2,12 @@
 
 Ratios use ``gladiator.metrics`` and are rounded to the contract scale by ``conform``
 (Spark decimal casts round half up). Every aggregate keeps the counts behind its ratios
-(``line_count``, ``late_line_count``...) so dashboards can roll them up correctly.
+(``line_count``, ``late_line_count``...) so dashboards can roll them up correctly. Their inputs
+are wired in ``gold_registry``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from gladiator import metrics
@@ -215,17 +215,3 @@ def build_cohort_retention(fact_orders: DataFrame) -> DataFrame:
         .withColumn("retention_rate", _ratio("active_customers", "cohort_size"))
     )
     return conform(result, GOLD_TABLES["agg_cohort_retention"])
-
-
-def build_aggregates(star: Mapping[str, DataFrame]) -> dict[str, DataFrame]:
-    """All dashboard aggregates from the star schema tables (``build_star_schema``'s output)."""
-    sales, orders = star["fact_sales"], star["fact_orders"]
-    return {
-        "agg_revenue_monthly": build_revenue_monthly(sales, star["dim_customer"], star["dim_geography"]),
-        "agg_supplier_performance": build_supplier_performance(sales, star["dim_supplier"]),
-        "agg_supplier_nation_performance": build_supplier_nation_performance(sales, star["dim_geography"]),
-        "agg_shipmode_efficiency": build_shipmode_efficiency(sales),
-        "agg_return_rate": build_return_rate(sales, star["dim_part"]),
-        "agg_order_status_mix": build_order_status_mix(orders),
-        "agg_cohort_retention": build_cohort_retention(orders),
-    }

@@ -27,21 +27,29 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from gladiator.contracts import Column, Contract, ReasonCode, get_contract
+from gladiator.contracts.model import CrossEntityRule, DerivedColumn, Rule
 from gladiator.transforms.bronze import (
     BATCH_ID,
     INGESTED_AT,
     METADATA_COLUMNS,
+    REASON,
+    REASON_DETAIL,
     SOURCE,
     SOURCE_FILE,
     SOURCE_LINE,
 )
 
 if TYPE_CHECKING:
+    from enum import StrEnum
+
     from pyspark.sql import Column as SparkColumn
     from pyspark.sql import DataFrame
 
-REASON = "_reason"
-REASON_DETAIL = "_reason_detail"
+# One check: (condition TRUE when the row fails, reason code, detail text). Lists of checks are
+# evaluated in order by first_failure (batch and stream share them).
+Check = tuple["SparkColumn", "StrEnum", "SparkColumn"]
+ROW_REASON = REASON + "_row"  # struct(reason, detail) of cast_to_contract's row-level checks
+REFERENCE_REASON = REASON + "_ref"  # struct(reason, detail) of check_references
 FATE = "_fate"
 ACCEPTED, QUARANTINED, DUPLICATE, STALE = "accepted", "quarantined", "duplicate", "stale"
 FATES = (ACCEPTED, QUARANTINED, DUPLICATE, STALE)
@@ -124,7 +132,7 @@ def cast_to_contract(bronze: DataFrame, contract: Contract) -> DataFrame:
     typed = {c.name: _typed(c) for c in contract.columns}
     df = df.select("*", *[typed[c][0].alias(c) for c in names])
 
-    checks: list[tuple[SparkColumn, ReasonCode, SparkColumn]] = []
+    checks: list[Check] = []
     for column in contract.columns:
         if not column.nullable:
             checks.append(
@@ -143,25 +151,41 @@ def cast_to_contract(bronze: DataFrame, contract: Contract) -> DataFrame:
             bad = text.isNotNull() & (~text.rlike(pattern) | F.col(column.name).isNull())
             detail = F.concat(F.lit(f"{column.name}: '"), text, F.lit(f"' is not a valid {column.type}"))
             checks.append((bad, reason, detail))
-    for rule in contract.rules:
-        failed = F.coalesce(~F.expr(rule.predicate), F.lit(False))
-        checks.append((failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}")))
+    checks += [rule_check(rule) for rule in contract.rules]
     # The text columns only feed the checks: dropped here, they are not carried through the
     # joins, the window and the persisted result (a third of the row's width).
-    return df.withColumn(REASON + "_row", _first_failure(checks)).drop(*[_text(c) for c in names])
+    return df.withColumn(ROW_REASON, first_failure(checks)).drop(*[_text(c) for c in names])
 
 
-def _first_failure(checks: list[tuple[SparkColumn, ReasonCode, SparkColumn]]) -> SparkColumn:
+def rule_check(rule: Rule | CrossEntityRule, *, applies: SparkColumn | None = None) -> Check:
+    """The check of one contract rule (a SQL predicate TRUE for a valid row; NULL passes).
+    ``applies``: the rule is only checked where this is TRUE (a cross rule whose row was found)."""
+    from pyspark.sql import functions as F
+
+    failed = F.coalesce(~F.expr(rule.predicate), F.lit(False))
+    if applies is not None:
+        failed = applies & failed
+    return failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}")
+
+
+def first_failure(checks: list[Check]) -> SparkColumn:
     """struct(reason, detail) of the first failing check, in list order (NULL if none fails)."""
     from pyspark.sql import functions as F
 
     result = None
     for condition, reason, detail in checks:
-        value = F.struct(F.lit(reason.value).alias("reason"), detail.alias("detail"))
+        value = F.struct(F.lit(str(reason)).alias("reason"), detail.alias("detail"))
         result = F.when(condition, value) if result is None else result.when(condition, value)
     if result is None:
         return F.lit(None).cast("struct<reason:string,detail:string>")
     return result
+
+
+def with_reason(df: DataFrame, reason: SparkColumn) -> DataFrame:
+    """``df`` with the struct(reason, detail) ``reason`` as ``_reason`` and ``_reason_detail``."""
+    return df.withColumn(REASON, reason.getField("reason")).withColumn(
+        REASON_DETAIL, reason.getField("detail")
+    )
 
 
 def _predicate_columns(predicate: str, contract: Contract) -> list[str]:
@@ -204,7 +228,7 @@ def check_references(df: DataFrame, contract: Contract, parents: Mapping[str, Da
         condition = [df[c] == right[f"{marker}_{p}"] for c, p in pairs]
         df = df.join(right, condition, "left").drop(*[f"{marker}_{p}" for _, p in pairs])
 
-    checks: list[tuple[SparkColumn, ReasonCode, SparkColumn]] = []
+    checks: list[Check] = []
     for fk in contract.foreign_keys:
         marker = markers[(fk.references, tuple(zip(fk.columns, fk.referenced_columns, strict=True)))]
         present = F.lit(True)
@@ -216,12 +240,9 @@ def check_references(df: DataFrame, contract: Contract, parents: Mapping[str, Da
         )
         checks.append((present & F.col(marker).isNull(), ReasonCode.DANGLING_FOREIGN_KEY, detail))
     for rule in contract.cross_rules:
-        marker = markers[(rule.other, rule.join)]
-        failed = F.col(marker).isNotNull() & F.coalesce(~F.expr(rule.predicate), F.lit(False))
-        checks.append((failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}")))
-    reference_reason = _first_failure(checks)
+        checks.append(rule_check(rule, applies=F.col(markers[(rule.other, rule.join)]).isNotNull()))
     extra = [m for m in markers.values()] + sorted({w for ws in joins.values() for w in ws})
-    return df.withColumn(REASON + "_ref", reference_reason).drop(*extra)
+    return df.withColumn(REFERENCE_REASON, first_failure(checks)).drop(*extra)
 
 
 def resolve_versions(df: DataFrame, contract: Contract, current: DataFrame | None) -> DataFrame:
@@ -283,32 +304,52 @@ def classify(
 
     df = cast_to_contract(bronze, contract)
     df = check_references(df, contract, parents)
-    reason = F.coalesce(F.col(REASON + "_row"), F.col(REASON + "_ref"))
-    df = (
-        df.withColumn(REASON, reason.getField("reason"))
-        .withColumn(REASON_DETAIL, reason.getField("detail"))
-        .drop(REASON + "_row", REASON + "_ref")
-    )
+    reason = F.coalesce(F.col(ROW_REASON), F.col(REFERENCE_REASON))
+    df = with_reason(df, reason).drop(ROW_REASON, REFERENCE_REASON)
     return resolve_versions(df, contract, current)
 
 
+# --- partitions and the silver row layout ------------------------------------------------------
+
+
 def partition_columns(contract: Contract) -> list[str]:
+    """Names of the contract's derived partition columns (silver and gold tables)."""
     return [p.name for p in contract.partition_by]
 
 
-def accepted_rows(classified: DataFrame, contract: Contract) -> DataFrame:
-    """The silver rows: typed contract columns, partition columns, ``_batch_id``,
-    ``_ingested_at``, ``_source``; one row per key."""
+def partition_value(derived: DerivedColumn) -> SparkColumn:
+    """The value of one derived partition column, computed from the contract columns."""
+    from pyspark.sql import functions as F
+
+    return F.expr(derived.expression).cast(derived.type).alias(derived.name)
+
+
+def with_partitions(df: DataFrame, contract: Contract) -> DataFrame:
+    """``df`` plus the contract's derived partition columns (e.g. ``_order_year``)."""
+    for derived in contract.partition_by:
+        df = df.withColumn(derived.name, partition_value(derived))
+    return df
+
+
+def silver_rows(df: DataFrame, contract: Contract) -> DataFrame:
+    """The silver layout of ``df``'s rows: typed contract columns, partition columns,
+    ``_batch_id``, ``_ingested_at``, ``_source`` (batch and stream write the same rows)."""
     from pyspark.sql import functions as F
 
     from gladiator.contracts.types import spark_type
 
-    accepted = classified.where(F.col(FATE) == ACCEPTED)
-    return accepted.select(
+    return df.select(
         *[F.col(c.name).cast(spark_type(c)).alias(c.name) for c in contract.columns],
-        *[F.expr(p.expression).cast(p.type).alias(p.name) for p in contract.partition_by],
+        *[partition_value(p) for p in contract.partition_by],
         *SILVER_METADATA,
     )
+
+
+def accepted_rows(classified: DataFrame, contract: Contract) -> DataFrame:
+    """The silver rows of a classified batch (see :func:`silver_rows`); one row per key."""
+    from pyspark.sql import functions as F
+
+    return silver_rows(classified.where(F.col(FATE) == ACCEPTED), contract)
 
 
 def quarantined_rows(classified: DataFrame, contract: Contract) -> DataFrame:

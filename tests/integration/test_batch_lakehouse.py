@@ -144,7 +144,7 @@ def test_rerunning_the_batch_changes_nothing(spark, loaded):
 
 
 def test_tables_are_in_the_catalog_and_queryable_by_name(spark, loaded):
-    from gladiator import lake as delta
+    from gladiator import catalog
 
     glue = loaded.lake.client("glue")
     names = {t["Name"] for t in glue.get_tables(DatabaseName=loaded.lake.glue_database)["TableList"]}
@@ -153,7 +153,7 @@ def test_tables_are_in_the_catalog_and_queryable_by_name(spark, loaded):
     assert entry["Parameters"]["spark.sql.sources.provider"] == "delta"
     assert entry["StorageDescriptor"]["Location"] == loaded.lake.uri("silver", "orders")
     assert [k["Name"] for k in entry["PartitionKeys"]] == ["_order_year", "_order_month"]
-    delta.register_from_glue(spark, glue, loaded.lake.glue_database)
+    catalog.register_from_glue(spark, glue, loaded.lake.glue_database)
     count = spark.sql(f"SELECT count(*) AS n FROM {loaded.lake.glue_database}.silver_region").first()["n"]
     assert count == 5
 

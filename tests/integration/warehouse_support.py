@@ -16,6 +16,7 @@ from typing import Any
 from gladiator.config import Settings
 from gladiator.contracts import Contract
 from gladiator.contracts.gold import GOLD_TABLES
+from gladiator.transforms.silver import partition_columns, with_partitions
 from tests.tpch_truth import make_truth, truth_frame
 
 SCALE = 0.01
@@ -30,12 +31,9 @@ def truth_dir() -> Path:
 
 def build_gold(spark: Any, truth: Path) -> dict[str, Any]:
     """Every gold table (star schema + aggregates) from truth-as-silver, with the real transforms."""
-    from gladiator.transforms.gold import SILVER_INPUTS, build_star_schema
-    from gladiator.transforms.gold_aggregates import build_aggregates
+    from gladiator.transforms.gold_registry import SILVER_INPUTS, build_gold
 
-    silver = {name: truth_frame(spark, truth, name) for name in SILVER_INPUTS}
-    star = build_star_schema(silver)
-    return {**star, **build_aggregates(star)}
+    return build_gold({name: truth_frame(spark, truth, name) for name in SILVER_INPUTS})
 
 
 def gold_lake(spark: Any, settings: Settings) -> dict[str, str]:
@@ -57,13 +55,10 @@ def gold_lake(spark: Any, settings: Settings) -> dict[str, str]:
 
 def write_gold_table(df: Any, contract: Contract, uri: str, mode: str = "overwrite") -> None:
     """Write one gold table as the gold job does: Delta, partitioned by the contract's derived columns."""
-    from pyspark.sql import functions as F
-
-    for derived in contract.partition_by:
-        df = df.withColumn(derived.name, F.expr(derived.expression).cast(derived.type))
+    df = with_partitions(df, contract)
     writer = df.write.format("delta").mode(mode)
     if contract.partition_by:
-        writer = writer.partitionBy(*[d.name for d in contract.partition_by])
+        writer = writer.partitionBy(*partition_columns(contract))
     writer.save(uri)
 
 
