@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gladiator import quality, resources
+from gladiator import resources
 from gladiator.config import load_settings
 from gladiator.contracts import CONTRACTS
 from gladiator_cli import cli, needs
+
+if TYPE_CHECKING:
+    from gladiator import quality
 
 
 def _runs(settings: Any, batch_id: str | None, last: int) -> list[str]:
@@ -26,6 +29,8 @@ def _runs(settings: Any, batch_id: str | None, last: int) -> list[str]:
 
 def warnings_for(store: quality.QualityStore, runs: list[str], now: datetime) -> list[quality.QualityWarning]:
     """Row-count anomaly and freshness of the newest run, against the runs before it."""
+    from gladiator import quality  # imports boto3's DynamoDB types (~0.25 s): not for --help
+
     if not runs:
         return []
     history: dict[str, list[int]] = {}
@@ -61,6 +66,8 @@ def quality_command(
 ) -> None:
     """Rows checked and failed per contract rule, per entity and run, and the cross-run warnings
     (row-count anomaly against the last 10 runs, freshness against the contract's SLA)."""
+    from gladiator import quality  # see warnings_for
+
     settings = load_settings()
     store = quality.QualityStore(settings.table_name(resources.JOB_STATE), settings.client("dynamodb"))
     runs = _runs(settings, batch_id, last)
