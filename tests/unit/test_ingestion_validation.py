@@ -11,7 +11,7 @@ import pytest
 from gladiator.contracts import ReasonCode, get_contract
 from gladiator.ingestion.object_events import parse_object_events
 from gladiator.ingestion.objects import BytesReader
-from gladiator.ingestion.validation import ValidationLimits, validate_object
+from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
 from tests import samples
 
 GOOD = (
@@ -179,3 +179,24 @@ def test_garbage_bodies_are_rejected() -> None:
     for body in ("[1]", json.dumps({"hello": 1})):
         with pytest.raises(ValueError):
             parse_object_events(body)
+
+
+@pytest.mark.parametrize(
+    ("key", "fmt"),
+    [
+        ("orders/a.csv", "csv"),
+        ("orders/a.CSV", "csv"),
+        ("orders/a.csv.gz", "csv.gz"),
+        ("orders/A.CSV.GZ", "csv.gz"),
+        ("orders/a.JsonL", "jsonl"),
+        ("orders/a.parquet", "parquet"),
+        ("orders/a.tsv", None),
+        ("orders/a.gz", None),
+    ],
+)
+def test_one_format_of_for_the_lambda_the_generator_and_bronze(key: str, fmt: str | None) -> None:
+    """The Lambda's key check and the batch job read the same format from a key, whatever its case."""
+    from gladiator.formats import format_of
+
+    assert format_of(key) == fmt
+    assert classify_key(key) == ("orders", fmt)
