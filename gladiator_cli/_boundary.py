@@ -202,12 +202,14 @@ RULES: tuple[Rule, ...] = (
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and its causes (``raise ... from``, or the exception being handled when it was
+    raised, unless ``from None`` hid it)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         yield current
-        current = current.__cause__ or current.__context__
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
 
 
 def explain(exc: BaseException) -> str | None:
