@@ -13,6 +13,7 @@ The lake is a local folder (measures the database read, not the emulator's S3).
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,13 +21,16 @@ from typing import Any
 
 import pymysql
 
-from gladiator.config import load_settings, use_local_credentials
-from gladiator.generate import generate_truth
-from gladiator.jobs.mysql_to_bronze import WatermarkStore, run_mysql_to_bronze
-from gladiator.oltp import connect, seed
-from gladiator.oltp.connection import scratch_database
-from gladiator.spark import get_spark
-from gladiator.transforms import extract
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/ (scratch_database) is not an installed package
+
+from gladiator.config import load_settings, use_local_credentials  # noqa: E402
+from gladiator.generate import generate_truth  # noqa: E402
+from gladiator.jobs.mysql_to_bronze import WatermarkStore, run_mysql_to_bronze  # noqa: E402
+from gladiator.oltp import connect, seed  # noqa: E402
+from gladiator.spark import get_spark  # noqa: E402
+from gladiator.transforms import extract  # noqa: E402
+from tests.oltp_helpers import scratch_database  # noqa: E402
 
 TABLES = ("customer", "part", "partsupp", "orders", "lineitem")
 

@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from gladiator.config import load_settings
-from gladiator.contracts import CONTRACTS, ENTITY_NAMES
-from gladiator.contracts.types import sql_type
-from gladiator.generate import generate_truth
-from gladiator.oltp import connect, seed
-from gladiator.oltp.connection import scratch_database
-from gladiator.oltp.seed import export_for_load, load_file
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests/ (scratch_database) is not an installed package
+
+from gladiator.config import load_settings  # noqa: E402
+from gladiator.contracts import CONTRACTS, ENTITY_NAMES  # noqa: E402
+from gladiator.contracts.types import sql_type  # noqa: E402
+from gladiator.generate import generate_truth  # noqa: E402
+from gladiator.oltp import connect, seed  # noqa: E402
+from gladiator.oltp.seed import export_for_load, load_file  # noqa: E402
+from tests.oltp_helpers import scratch_database  # noqa: E402
 
 
 def bare_load(url: str, database: str, staged: dict[str, Path]) -> float:

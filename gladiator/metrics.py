@@ -51,17 +51,6 @@ def days_between(start: str, end: str, dialect: Dialect) -> str:
     return f"CAST(({end}) - ({start}) AS INTEGER)"  # duckdb, postgres: date - date = days
 
 
-def date_minus_days(date: str, days: int | str, dialect: Dialect) -> str:
-    """SQL for ``date`` minus ``days`` whole days, as a DATE."""
-    if dialect == "spark":
-        return f"date_sub({date}, {days})"
-    if dialect == "redshift":
-        return f"CAST(DATEADD(day, -({days}), {date}) AS DATE)"
-    if dialect == "duckdb":
-        return f"CAST({date} - INTERVAL ({days}) DAY AS DATE)"
-    return f"CAST({date} - ({days}) AS DATE)"  # postgres: date - integer = date
-
-
 @dataclass(frozen=True, kw_only=True)
 class Metric:
     """A named formula over input columns.
@@ -229,10 +218,3 @@ METRICS: dict[str, Metric] = {
         IS_AT_RISK,
     )
 }
-
-
-def get_metric(name: str) -> Metric:
-    try:
-        return METRICS[name]
-    except KeyError:
-        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None

@@ -93,13 +93,6 @@ class DeltaLogReader:
         body = self._s3.get_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/_delta_log/{name}")["Body"]
         return body.read()
 
-    def latest_version(self, table_uri: str) -> int:
-        """The newest committed version; DeltaLogError if the table does not exist."""
-        versions = [int(m.group(1)) for n in self._log_objects(table_uri) if (m := _COMMIT.match(n))]
-        if not versions:
-            raise DeltaLogError(f"no Delta table at {table_uri} (no _delta_log/*.json)")
-        return max(versions)
-
     def snapshot(self, table_uri: str, version: int | None = None) -> DeltaSnapshot:
         """The table at ``version`` (default: latest). Raises DeltaLogError when it cannot be read."""
         table_uri = _s3_uri(table_uri)

@@ -24,8 +24,8 @@ from gladiator.jobs import bronze_to_silver
 from gladiator.jobs.context import BatchJobContext
 from gladiator.jobs.mysql_to_bronze import WatermarkStore, app_id, run_mysql_to_bronze
 from gladiator.oltp import churn, seed
-from gladiator.oltp.connection import scratch_database
 from gladiator.transforms import extract
+from tests.oltp_helpers import scratch_database
 from tests.spark_helpers import assert_same_rows
 
 if TYPE_CHECKING:

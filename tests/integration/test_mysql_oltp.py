@@ -14,7 +14,7 @@ from gladiator.config import Settings
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES
 from gladiator.generate import generate_truth
 from gladiator.oltp import churn, connect, seed, table_counts
-from gladiator.oltp.connection import scratch_database
+from tests.oltp_helpers import scratch_database
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def s3() -> Any:
 def test_snapshot_replays_adds_and_removes(s3: Any) -> None:
     reader = DeltaLogReader(s3)
     latest = reader.snapshot("s3://lake/gold/t")
-    assert latest.version == 1 and reader.latest_version("s3://lake/gold/t") == 1
+    assert latest.version == 1
     assert [f.uri for f in latest.files] == [
         "s3://lake/gold/t/_y=1/a b.parquet",
         "s3://lake/gold/t/_y=1/c.parquet",
