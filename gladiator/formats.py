@@ -9,6 +9,8 @@ from __future__ import annotations
 
 FORMATS: tuple[str, ...] = ("csv", "csv.gz", "jsonl", "parquet")
 EXTENSIONS: tuple[str, ...] = tuple(f".{fmt}" for fmt in FORMATS)
+MIXED = "mixed"  # a generator option, not a format: rotate FORMATS across the files
+FORMAT_CHOICES: tuple[str, ...] = (*FORMATS, MIXED)  # `gladiator generate --format`
 
 
 def format_of(key: str) -> str | None:

@@ -17,17 +17,16 @@ import numpy as np
 import pyarrow as pa
 
 from gladiator.contracts import CONTRACTS, ENTITY_NAMES
-from gladiator.formats import FORMATS
+from gladiator.formats import FORMAT_CHOICES
 from gladiator.generate.errors import InvalidGenerateOptions
 from gladiator.generate.file_faults import write_fault_files
-from gladiator.generate.landing import MIXED, plan_files, write_entity_landing
+from gladiator.generate.landing import plan_files, write_entity_landing
 from gladiator.generate.manifest import Fault, Manifest
 from gladiator.generate.render import to_text
 from gladiator.generate.row_faults import EntityContext, RowFaultPlanner
 from gladiator.generate.tpch import run_tpchgen
 from gladiator.generate.truth import SALT, build_truth, write_truth
 
-FORMAT_CHOICES = (*FORMATS, MIXED)
 MAX_FILES_PER_ENTITY = 1000
 Progress = Callable[[str], None]
 

@@ -17,12 +17,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from gladiator.contracts import Contract
-from gladiator.formats import FORMATS
+from gladiator.formats import FORMATS, MIXED
 from gladiator.generate.manifest import Fault
 from gladiator.generate.render import text_schema, to_typed, write_jsonl, write_parquet
 from gladiator.generate.row_faults import PlannedRow
 
-MIXED = "mixed"
 BOM = b"\xef\xbb\xbf"
 GZIP_LEVEL = 1  # speed over size: landing files are transient
 MAX_INSERTION_POINTS = 1000
