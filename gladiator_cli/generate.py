@@ -7,9 +7,8 @@ from pathlib import Path
 
 import click
 
+from gladiator.formats import FORMAT_CHOICES as FORMATS
 from gladiator_cli import cli, needs
-
-FORMATS = ("csv", "csv.gz", "jsonl", "parquet", "mixed")
 
 
 def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
