@@ -38,6 +38,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 from gladiator import constants, resources  # noqa: E402
 from gladiator.config import load_settings, use_local_credentials  # noqa: E402
 from gladiator.contracts import get_contract  # noqa: E402
+from gladiator.ingestion.batches import BatchStore  # noqa: E402
 from gladiator.ingestion.ledger import Ledger  # noqa: E402
 from gladiator.ingestion.model import LedgerState  # noqa: E402
 from local_emulation.lambda_runtime import load_handler_module, provision_ingestion  # noqa: E402
@@ -93,15 +94,12 @@ def bench_burst(n_files: int, concurrency: int) -> dict[str, Any]:
         )
         stats = mapping.run_until_idle(timeout=900, settle_s=0.3)
         lambda_final = time.monotonic() - t0
-        ledger = Ledger(
-            settings.table_name(resources.LEDGER),
-            stack.client("dynamodb"),
-            job_state_table=settings.table_name(resources.JOB_STATE),
-        )
+        ledger = Ledger(settings.table_name(resources.LEDGER), stack.client("dynamodb"))
+        store = BatchStore(settings.table_name(resources.JOB_STATE), ledger, ledger.client)
         t1 = time.monotonic()
         batches = 0
-        while batch := ledger.claim_batch(200):
-            ledger.mark_loaded(batch.batch_id)
+        while batch := store.claim(200):
+            store.mark_loaded(batch.batch_id)
             batches += 1
         claimed_loaded = time.monotonic() - t1
         all_final = time.monotonic() - t0

@@ -1,8 +1,9 @@
 """The pipeline definition: which jobs run, with which arguments, in which order. Data, not code.
 
-CDK renders it into the Step Functions state machine (infra/); the local runner
-(local_emulation/runner.py) executes it with ``spark-submit``. There is one source of truth for
-"what runs after what".
+``state_machine_definition`` renders it, with the batch steps around the stages, as Amazon
+States Language: CDK deploys that document (infra/constructs/pipeline_state_machine.py) and the
+local runner (local_emulation/runner.py) interprets the same document, Glue tasks as
+``spark-submit``. There is one source of truth for "what runs after what".
 
 Jobs within a stage are independent and may run in parallel; stages run in order. Argument values
 may contain ``{placeholders}`` filled per run from ``RunContext`` (e.g. ``{batch_id}``).
@@ -10,8 +11,11 @@ may contain ``{placeholders}`` filled per run from ``RunContext`` (e.g. ``{batch
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 GLUE_JOBS_DIR = Path(__file__).resolve().parent.parent / "glue_jobs"
 
@@ -114,7 +118,135 @@ def all_jobs() -> tuple[JobSpec, ...]:
     return tuple(job for stage in PIPELINE for job in stage.jobs) + SCHEDULED_JOBS + STREAMING_JOBS
 
 
+def default_arguments(job: JobSpec, common: Mapping[str, str]) -> dict[str, str]:
+    """A job's default arguments: ``COMMON_ARGUMENTS`` (values per environment: CDK resource
+    names, or local Settings) plus its own literal arguments; ``{placeholders}`` are per run and
+    come from the state machine."""
+    missing = set(COMMON_ARGUMENTS) - set(common)
+    if missing:
+        raise ValueError(f"no value for common job arguments {sorted(missing)}")
+    own = {k: v for k, v in job.arguments.items() if "{" not in v}
+    return {**{name: common[name] for name in COMMON_ARGUMENTS}, **own}
+
+
 def execution_name(batch_id: str) -> str:
     """The Step Functions execution name of a batch: starting the same batch twice runs it once
     (Step Functions rejects a second execution with the same name)."""
     return f"batch-{batch_id}"[:80]
+
+
+# --- the state machine (Amazon States Language) ---------------------------------------------
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+GLUE_RUN_SYNC = "arn:aws:states:::glue:startJobRun.sync"
+CLAIM_STATE = "claim batch"
+EMPTY_CHOICE = "empty batch?"
+FINISH_STATE = "finish batch"
+RELEASE_STATE = "release batch"
+LAMBDA_RETRY = {
+    "ErrorEquals": [
+        "Lambda.ClientExecutionTimeoutException",
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+    ],
+    "IntervalSeconds": 2,
+    "MaxAttempts": 6,
+    "BackoffRate": 2,
+}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def render_argument(name: str, value: str) -> dict[str, str]:
+    """One Glue run argument as ASL parameters: ``{placeholders}`` come from the execution state
+    (``"{batch_id}"`` -> ``"--batch_id.$": "$.batch_id"``); literals stay literal."""
+    names = _PLACEHOLDER.findall(value)
+    if not names:
+        return {name: value}
+    if _PLACEHOLDER.fullmatch(value):
+        return {f"{name}.$": f"$.{names[0]}"}
+    template = _PLACEHOLDER.sub("{}", value).replace("'", "\\'")
+    return {f"{name}.$": f"States.Format('{template}', {', '.join(f'$.{n}' for n in names)})"}
+
+
+def _batch_step(function: str, action: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {
+            "FunctionName": function,
+            "Payload": {"action": action, "input.$": "$", "execution.$": "$$.Execution.Name"},
+        },
+        "Retry": [LAMBDA_RETRY],
+        **fields,
+    }
+
+
+def state_machine_definition(
+    *,
+    job_names: Mapping[str, str],
+    batch_function: str,
+    stages: tuple[Stage, ...] | None = None,
+    job_arguments: Callable[[JobSpec], Mapping[str, str]] = lambda job: job.arguments,
+) -> dict[str, Any]:
+    """The pipeline as an ASL document: claim -> empty? -> stages (one Parallel each, a
+    ``glue:startJobRun.sync`` task per job) -> finish; any failed stage -> release -> Fail.
+
+    ``job_names`` maps a JobSpec name to the deployed Glue job name, ``batch_function`` is the
+    batch Lambda (ARN or name). The claim's answer replaces the state, so every later state reads
+    ``$.batch_id``; an empty batch ends at once.
+    """
+    stages = PIPELINE if stages is None else stages
+    if not stages:
+        raise ValueError("the pipeline has no stages")
+    states: dict[str, Any] = {
+        CLAIM_STATE: _batch_step(batch_function, "claim", OutputPath="$.Payload", Next=EMPTY_CHOICE),
+        EMPTY_CHOICE: {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.empty", "BooleanEquals": True, "Next": "nothing to run"}],
+            "Default": f"stage: {stages[0].name}",
+        },
+        "nothing to run": {"Type": "Succeed"},
+    }
+    for index, stage in enumerate(stages):
+        following = f"stage: {stages[index + 1].name}" if index + 1 < len(stages) else FINISH_STATE
+        branches = []
+        for job in stage.jobs:
+            arguments: dict[str, str] = {}
+            for key, value in job_arguments(job).items():
+                arguments |= render_argument(key, value)
+            task = f"run: {job.name}"
+            branches.append(
+                {
+                    "StartAt": task,
+                    "States": {
+                        task: {
+                            "Type": "Task",
+                            "Resource": GLUE_RUN_SYNC,
+                            "Parameters": {"JobName": job_names[job.name], "Arguments": arguments},
+                            "ResultPath": None,
+                            "End": True,
+                        }
+                    },
+                }
+            )
+        states[f"stage: {stage.name}"] = {
+            "Type": "Parallel",
+            "Branches": branches,
+            "ResultPath": None,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": RELEASE_STATE}],
+            "Next": following,
+        }
+    states[FINISH_STATE] = _batch_step(batch_function, "finish", ResultPath=None, Next="pipeline done")
+    states["pipeline done"] = {"Type": "Succeed"}
+    states[RELEASE_STATE] = _batch_step(batch_function, "release", ResultPath=None, Next="pipeline failed")
+    states["pipeline failed"] = {
+        "Type": "Fail",
+        "Error": "PipelineFailed",
+        "Cause": "a pipeline stage failed",
+    }
+    return {
+        "Comment": "Gladiator batch pipeline (gladiator/pipeline.py)",
+        "StartAt": CLAIM_STATE,
+        "States": states,
+        "TimeoutSeconds": 6 * 3600,
+    }

@@ -26,15 +26,14 @@ def pipeline_group() -> None:
 
 
 def _ledger(settings: Settings) -> Any:
-    # The ledger imports boto3 (~0.15 s): loaded when a pipeline command runs, not for --help.
+    # The ledger and batch store import boto3 (~0.15 s): loaded when a pipeline command runs, not
+    # for --help.
+    from gladiator.ingestion.batches import BatchStore
     from gladiator.ingestion.ledger import Ledger
 
     client = settings.client("dynamodb")
-    return Ledger(
-        settings.table_name(resources.LEDGER),
-        client=client,
-        job_state_table=settings.table_name(resources.JOB_STATE),
-    )
+    ledger = Ledger(settings.table_name(resources.LEDGER), client=client)
+    return BatchStore(settings.table_name(resources.JOB_STATE), ledger, client)
 
 
 @pipeline_group.command("run")
@@ -50,17 +49,16 @@ def _ledger(settings: Settings) -> Any:
 @needs("aws", "mysql", "warehouse")
 def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: bool) -> None:
     """Claim the VALIDATED landing files into a batch and run the pipeline for it."""
-    from gladiator.ingestion import batches  # imports the ledger (boto3): see _ledger
     from local_emulation import runner  # imports the batch store and boto3 (~0.1 s): not for --help
 
     settings = load_settings()
     ledger = _ledger(settings)
     if batch_id:
-        batch = ledger.get_batch(batch_id)
+        batch = ledger.get(batch_id)
         if batch is None:
             raise GladiatorError(f"no batch {batch_id!r}; `gladiator pipeline status` lists the batches")
     else:
-        batch = ledger.claim_batch(max_files, allow_empty=scheduled)
+        batch = ledger.claim(max_files, allow_empty=scheduled)
         if batch is None:
             click.echo("no VALIDATED files to run: drop files and run `gladiator ingest` first", err=True)
             return
@@ -76,14 +74,14 @@ def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: 
         click.echo(f"started {batch.batch_id} in the background (log {log_file})", err=True)
         return
 
-    def run_batch(b: Any) -> object:
+    def run_batch(b: Any) -> Any:
         return runner.run_pipeline(b.batch_id, batch_seq=b.batch_seq, settings=settings, jobs=selected)
 
     resume = (
         f"Batch {batch.batch_id} is claimed: `gladiator pipeline run --batch-id {batch.batch_id}` resumes it."
     )
     with failure_note(resume, unless=(runner.PipelineFailed,)):
-        name = batches.start_pipeline(ledger, batch, batches.LocalStarter(run_batch))
+        name = run_batch(batch).execution_name
     click.echo(f"{name}: SUCCEEDED", err=True)
 
 
@@ -124,9 +122,7 @@ def status_report(settings: Settings) -> dict[str, Any]:
 
 
 def ledger_batches(ledger: Any) -> list[Any]:
-    from gladiator.ingestion import batches  # imports the ledger (boto3): see _ledger
-
-    return batches.list_batches(ledger)
+    return ledger.all()
 
 
 @pipeline_group.command("status")

@@ -15,7 +15,7 @@ import aws_cdk as cdk
 
 from infra.config import InfraConfig
 from infra.nag import add_aws_solutions_checks
-from infra.stacks.ingestion import IngestionStack
+from infra.stacks.ingestion import LandingIngestionStack
 from infra.stacks.observability import ObservabilityStack
 from infra.stacks.processing import ProcessingStack
 from infra.stacks.state import StateStack
@@ -49,7 +49,7 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     key = storage.key if config.cross_stack_references else None
     common: dict[str, Any] = {"config": config, "env": env}
     state = StateStack(app, "State", stack_name=name("state"), key=key, **common)
-    ingestion = IngestionStack(app, "Ingestion", stack_name=name("ingestion"), key=key, **common)
+    ingestion = LandingIngestionStack(app, "Ingestion", stack_name=name("ingestion"), key=key, **common)
     streaming = StreamingStack(app, "Streaming", stack_name=name("streaming"), key=key, **common)
     vpc = streaming.network.vpc if config.cross_stack_references else None
     warehouse = WarehouseStack(app, "Warehouse", stack_name=name("warehouse"), key=key, vpc=vpc, **common)

@@ -35,7 +35,8 @@ class InfraConfig:
     # pip-install the Lambda dependencies into the asset (needs PyPI, or a warm cache).
     bundle_lambda_dependencies: bool = False
     emr_serverless: bool = False
-    pipeline_schedule: str = "rate(1 hour)"
+    # The catch-up for the batch trigger's maximum wait (gladiator.ingestion.trigger, 5 minutes).
+    pipeline_schedule: str = "rate(5 minutes)"
     maintenance_schedule: str = "cron(0 3 * * ? *)"
     alarm_email: str | None = None
 
@@ -62,6 +63,15 @@ class InfraConfig:
     @property
     def state_machine_name(self) -> str:
         return self.name("pipeline")
+
+    @property
+    def batch_function_name(self) -> str:
+        return self.name("batch-claim")
+
+    @property
+    def pipeline_executions_arn(self) -> str:
+        """Every execution of the pipeline state machine (an ARN pattern)."""
+        return f"arn:aws:states:{self.region}:{self.account}:execution:{self.state_machine_name}:*"
 
     @property
     def state_machine_arn(self) -> str:

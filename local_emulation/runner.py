@@ -1,14 +1,18 @@
-"""The local pipeline runner: executes ``gladiator.pipeline.PIPELINE`` for one batch.
+"""The local pipeline runner: executes the state machine definition CDK deploys.
 
-What Step Functions does on AWS, done here with processes: stages in order; each job is a
-``spark-submit`` of the same ``glue_jobs/<name>.py`` with the same Glue-style arguments
-(``pipeline.COMMON_ARGUMENTS`` resolved from Settings + ``JobSpec.arguments`` with ``{batch_id}``
-filled). Jobs of a stage run one after the other (2 cores: two Spark JVMs would only fight).
-A failed job is retried ``JobSpec.max_retries`` times, then the run fails. The run's state is
-recorded in the job-state table (gladiator.runs) with the batch.
+What Step Functions does on AWS, done here in-process: ``local_emulation.asl`` interprets the
+ASL document of ``gladiator.pipeline.state_machine_definition`` (the claim Lambda task, the empty
+batch Choice, one Parallel per stage, the finish/release tasks), with two task resources:
 
-A job whose script does not exist yet is recorded SKIPPED, so the pipeline runs while the later
-stages are being built; ``jobs=`` restricts a run to named jobs.
+- ``lambda:invoke`` of the batch function: ``gladiator.ingestion.claim.run_batch_step``, the
+  function the batch Lambda's handler wraps;
+- ``glue:startJobRun.sync``: a ``spark-submit`` of the same ``glue_jobs/<name>.py`` with the Glue
+  job's DefaultArguments overlaid by the task's run Arguments, retried ``MaxRetries`` times. Jobs
+  of a stage run one after the other (2 cores: two Spark JVMs would only fight).
+
+Each job's state is recorded with the batch in the job-state table (gladiator.runs), as
+``gladiator pipeline status`` shows it. A job whose script does not exist yet, or that ``jobs=``
+does not select, is recorded SKIPPED.
 """
 
 from __future__ import annotations
@@ -27,10 +31,17 @@ from typing import Any
 from gladiator import jvm, pipeline, resources
 from gladiator.config import REPO_ROOT, Settings, load_settings, use_local_credentials
 from gladiator.errors import GladiatorError
+from gladiator.ingestion.batches import BatchStore
+from gladiator.ingestion.claim import BatchStepDeps, run_batch_step
+from gladiator.ingestion.ledger import Ledger
+from gladiator.ingestion.trigger import BatchTrigger, PipelineStarter
 from gladiator.pipeline import JobSpec, Stage
+from gladiator.runs import RunStore
+from local_emulation.asl import Execution, Interpreter, TaskFailed
 
 log = logging.getLogger(__name__)
 SPARK_SUBMIT = REPO_ROOT / ".venv" / "bin" / "spark-submit"
+LOCAL_BATCH_FUNCTION = "local-batch-claim"
 
 
 class PipelineFailed(GladiatorError):
@@ -50,8 +61,18 @@ class JobResult:
 class RunResult:
     batch_id: str
     execution_name: str
-    state: str
+    state: str  # SUCCEEDED | FAILED | EMPTY (nothing claimed: no job ran)
     jobs: list[JobResult] = field(default_factory=list)
+    file_count: int = 0
+
+
+@dataclass(frozen=True)
+class LocalJob:
+    """A deployed Glue job, locally: its spec (script, local heap), DefaultArguments, MaxRetries."""
+
+    spec: JobSpec
+    default_arguments: dict[str, str]
+    max_retries: int
 
 
 def common_argument_values(settings: Settings) -> dict[str, str]:
@@ -121,6 +142,206 @@ def run_job(
         return process.wait()
 
 
+def local_job_name(settings: Settings, job: JobSpec) -> str:
+    """The Glue job name of ``job`` (the same naming as ``infra.config.InfraConfig.job_name``)."""
+    return settings.naming.physical(job.name.replace("_", "-"))
+
+
+def local_jobs(
+    settings: Settings, common: Mapping[str, str], stages: Iterable[Stage] = pipeline.PIPELINE
+) -> dict[str, LocalJob]:
+    """The pipeline's jobs as the local "Glue service" knows them, by job name."""
+    return {
+        local_job_name(settings, job): LocalJob(
+            spec=job, default_arguments=pipeline.default_arguments(job, common), max_retries=job.max_retries
+        )
+        for stage in stages
+        for job in stage.jobs
+    }
+
+
+class LocalGlue:
+    """The ``glue:startJobRun.sync`` task: run a job to completion with spark-submit."""
+
+    def __init__(
+        self,
+        jobs: Mapping[str, LocalJob],
+        settings: Settings,
+        runs: RunStore,
+        *,
+        selected: set[str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        max_retries: int | None = None,
+    ) -> None:
+        self.jobs, self.settings, self.runs = dict(jobs), settings, runs
+        self.selected, self.extra_env, self.max_retries = selected, extra_env, max_retries
+        self.results: list[JobResult] = []
+
+    def __call__(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        name = parameters["JobName"]
+        if name not in self.jobs:
+            raise TaskFailed("Glue.EntityNotFoundException", f"no job {name}")
+        job = self.jobs[name]
+        arguments = {**job.default_arguments, **parameters.get("Arguments", {})}
+        batch_id = arguments.get("--batch_id", "no-batch")
+        result = self._run(job, arguments, batch_id)
+        self.results.append(result)
+        if result.state == "FAILED":
+            raise TaskFailed(
+                "States.TaskFailed",
+                f"job {job.spec.name} of batch {batch_id} failed {result.attempts} time(s); see {result.log_file}",
+            )
+        return {"JobName": name, "JobRunState": result.state}
+
+    def _run(self, job: LocalJob, arguments: Mapping[str, str], batch_id: str) -> JobResult:
+        spec = job.spec
+        if (self.selected is not None and spec.name not in self.selected) or not spec.script.exists():
+            why = "not selected" if spec.script.exists() else f"no script {spec.script.name}"
+            self.runs.set_job(batch_id, spec.name, "SKIPPED", reason=why)
+            return JobResult(name=spec.name, state="SKIPPED")
+        argv = [token for pair in arguments.items() for token in pair]
+        log_file = self.settings.home / "logs" / "pipeline" / batch_id / f"{spec.name}.log"
+        started = time.monotonic()
+        retries = job.max_retries if self.max_retries is None else self.max_retries
+        for attempt in range(1, retries + 2):
+            self.runs.set_job(batch_id, spec.name, "RUNNING", attempt=attempt, log=str(log_file))
+            code = run_job(spec, argv, self.settings, log_file, self.extra_env)
+            seconds = round(time.monotonic() - started, 1)
+            if code == 0:
+                self.runs.set_job(
+                    batch_id, spec.name, "SUCCEEDED", attempt=attempt, seconds=seconds, log=str(log_file)
+                )
+                return JobResult(spec.name, "SUCCEEDED", seconds, attempt, str(log_file))
+            log.warning("%s attempt %d failed with exit code %d (log %s)", spec.name, attempt, code, log_file)
+        self.runs.set_job(
+            batch_id, spec.name, "FAILED", attempt=attempt, seconds=seconds, exit_code=code, log=str(log_file)
+        )
+        return JobResult(spec.name, "FAILED", seconds, attempt, str(log_file))
+
+
+class LocalBatchFunction:
+    """The ``lambda:invoke`` task of the batch function: ``run_batch_step``, the call the batch
+    Lambda's handler wraps, answering like Lambda (``{"Payload": ..., "StatusCode": 200}``).
+    A claim that opens a run records it (``RunStore.start_run``) for ``pipeline status``."""
+
+    def __init__(self, deps: BatchStepDeps, runs: RunStore, job_names: list[str]) -> None:
+        self.deps, self.runs, self.job_names = deps, runs, job_names
+        self.claimed: dict[str, Any] | None = None
+
+    def __call__(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        event = parameters["Payload"]
+        try:
+            result = run_batch_step(event, self.deps)
+        except Exception as exc:  # a function error: Step Functions names it by its type
+            raise TaskFailed(type(exc).__name__, str(exc)) from exc
+        if event.get("action", "claim") == "claim":
+            self.claimed = result
+            if not result["empty"]:
+                self.runs.start_run(result["batch_id"], int(result["batch_seq"]), self.job_names)
+        return {"Payload": result, "StatusCode": 200}
+
+
+def execute(
+    definition: Mapping[str, Any],
+    execution_input: dict[str, Any],
+    *,
+    name: str,
+    glue: LocalGlue,
+    batch_function: LocalBatchFunction,
+    function_names: Iterable[str] = (LOCAL_BATCH_FUNCTION,),
+) -> tuple[Execution, RunResult]:
+    """Run one execution of ``definition``; record the run's end with its batch."""
+    functions = dict.fromkeys(function_names, batch_function)
+
+    def invoke(parameters: dict[str, Any]) -> Any:
+        function = functions.get(str(parameters["FunctionName"]))
+        if function is None:
+            raise TaskFailed("Lambda.ResourceNotFoundException", str(parameters["FunctionName"]))
+        return function(parameters)
+
+    interpreter = Interpreter({pipeline.LAMBDA_INVOKE: invoke, pipeline.GLUE_RUN_SYNC: glue})
+    execution = interpreter.execute(definition, execution_input, name=name)
+    claimed = batch_function.claimed or {}
+    batch_id = str(claimed.get("batch_id") or execution_input.get("batch_id") or name)
+    ran = bool(claimed) and not claimed.get("empty")
+    if ran:
+        glue.runs.finish_run(batch_id, execution.status, execution.cause)
+    state = execution.status if ran or execution.status == "FAILED" else "EMPTY"
+    result = RunResult(batch_id, name, state, list(glue.results), int(claimed.get("file_count") or 0))
+    return execution, result
+
+
+@dataclass
+class LocalPipeline:
+    """The pipeline of one environment (Settings, or isolated tables and buckets in ``common``)."""
+
+    settings: Settings
+    common: dict[str, str]
+    stages: tuple[Stage, ...] = pipeline.PIPELINE
+    trigger: BatchTrigger = field(default_factory=BatchTrigger)
+    starter: PipelineStarter | None = None
+
+    @classmethod
+    def of(
+        cls, settings: Settings | None = None, common: Mapping[str, str] | None = None, **kw: Any
+    ) -> LocalPipeline:
+        settings = settings or load_settings()
+        return cls(settings=settings, common=dict(common or common_argument_values(settings)), **kw)
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        if self.settings.profile == "local":
+            use_local_credentials()
+        return boto3.client(service, **self.settings.boto3_kwargs())  # type: ignore[call-overload]
+
+    @property
+    def batches(self) -> BatchStore:
+        ddb = self.client("dynamodb")
+        return BatchStore(self.common["--job_state_table"], Ledger(self.common["--ledger_table"], ddb), ddb)
+
+    def definition(self) -> dict[str, Any]:
+        return pipeline.state_machine_definition(
+            job_names={job.name: local_job_name(self.settings, job) for s in self.stages for job in s.jobs},
+            batch_function=LOCAL_BATCH_FUNCTION,
+            stages=self.stages,
+        )
+
+    def run(
+        self,
+        execution_input: dict[str, Any],
+        *,
+        name: str,
+        jobs: Iterable[str] | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        runs: RunStore | None = None,
+        max_retries: int | None = None,
+        definition: Mapping[str, Any] | None = None,
+    ) -> RunResult:
+        """One execution (the claim included); raises PipelineFailed if it failed."""
+        batches = self.batches
+        runs = runs or RunStore(self.common["--job_state_table"], batches.client)
+        glue = LocalGlue(
+            local_jobs(self.settings, self.common, self.stages),
+            self.settings,
+            runs,
+            selected=set(jobs) if jobs is not None else None,
+            extra_env=extra_env,
+            max_retries=max_retries,
+        )
+        deps = BatchStepDeps(batches=batches, trigger=self.trigger, starter=self.starter)
+        function = LocalBatchFunction(deps, runs, [j.name for s in self.stages for j in s.jobs])
+        execution, result = execute(
+            definition or self.definition(), execution_input, name=name, glue=glue, batch_function=function
+        )
+        if execution.status == "FAILED":
+            raise PipelineFailed(
+                f"execution {name} (batch {result.batch_id}) failed in {execution.path[-2:]}: {execution.cause}; "
+                "its files went back to VALIDATED: fix, then `gladiator pipeline run` claims them again"
+            )
+        return result
+
+
 def run_pipeline(
     batch_id: str,
     *,
@@ -133,82 +354,28 @@ def run_pipeline(
     runs: Any = None,
     max_retries: int | None = None,
 ) -> RunResult:
-    """Run the pipeline for ``batch_id``; raises PipelineFailed if a job fails after retries.
+    """Run the state machine for ``batch_id`` (the claim step is idempotent on it: an already
+    claimed batch is run as it is). Raises PipelineFailed if a job fails after retries.
 
     ``common`` overrides the COMMON_ARGUMENTS values (tests use isolated tables and buckets);
-    ``runs`` is the RunStore (default: the job-state table named in ``common``);
-    ``max_retries`` overrides every JobSpec.max_retries.
+    ``runs`` is the RunStore; ``max_retries`` overrides every job's MaxRetries. ``batch_seq`` is
+    kept for callers; the sequence comes from the batch item.
     """
-    settings = settings or load_settings()
-    common = dict(common or common_argument_values(settings))
-    selected = set(jobs) if jobs is not None else None
-    if runs is None:
-        import boto3
-
-        from gladiator.runs import RunStore
-
-        client = boto3.client("dynamodb", **settings.boto3_kwargs())  # type: ignore[call-overload]
-        runs = RunStore(common["--job_state_table"], client)
-    stage_list = list(stages)
-    all_jobs = [j for s in stage_list for j in s.jobs]
-    runs.start_run(batch_id, batch_seq, [j.name for j in all_jobs])
-    result = RunResult(batch_id=batch_id, execution_name=pipeline.execution_name(batch_id), state="RUNNING")
-    log_dir = settings.home / "logs" / "pipeline" / batch_id
-    try:
-        for stage in stage_list:
-            for job in stage.jobs:
-                result.jobs.append(
-                    _run_one(job, batch_id, settings, common, selected, log_dir, extra_env, runs, max_retries)
-                )
-    except PipelineFailed as exc:
-        result.state = "FAILED"
-        runs.finish_run(batch_id, "FAILED", str(exc))
-        raise
-    result.state = "SUCCEEDED"
-    runs.finish_run(batch_id, "SUCCEEDED")
-    return result
-
-
-def _run_one(
-    job: JobSpec,
-    batch_id: str,
-    settings: Settings,
-    common: Mapping[str, str],
-    selected: set[str] | None,
-    log_dir: Path,
-    extra_env: Mapping[str, str] | None,
-    runs: Any,
-    max_retries: int | None = None,
-) -> JobResult:
-    if (selected is not None and job.name not in selected) or not job.script.exists():
-        why = "not selected" if job.script.exists() else f"no script {job.script.name}"
-        runs.set_job(batch_id, job.name, "SKIPPED", reason=why)
-        return JobResult(name=job.name, state="SKIPPED")
-    argv = job_arguments(job, common, batch_id)
-    log_file = log_dir / f"{job.name}.log"
-    started = time.monotonic()
-    retries = job.max_retries if max_retries is None else max_retries
-    for attempt in range(1, retries + 2):
-        runs.set_job(batch_id, job.name, "RUNNING", attempt=attempt, log=str(log_file))
-        code = run_job(job, argv, settings, log_file, extra_env)
-        seconds = round(time.monotonic() - started, 1)
-        if code == 0:
-            runs.set_job(batch_id, job.name, "SUCCEEDED", attempt=attempt, seconds=seconds, log=str(log_file))
-            return JobResult(job.name, "SUCCEEDED", seconds, attempt, str(log_file))
-        log.warning("%s attempt %d failed with exit code %d (log %s)", job.name, attempt, code, log_file)
-    runs.set_job(
-        batch_id, job.name, "FAILED", attempt=attempt, seconds=seconds, exit_code=code, log=str(log_file)
-    )
-    raise PipelineFailed(
-        f"job {job.name} of batch {batch_id} failed {attempt} time(s) (exit code {code}); "
-        f"see {log_file}, fix, then re-run: gladiator pipeline run --batch-id {batch_id}"
+    del batch_seq
+    local = LocalPipeline.of(settings, common, stages=tuple(stages))
+    return local.run(
+        {"batch_id": batch_id},
+        name=pipeline.execution_name(batch_id),
+        jobs=jobs,
+        extra_env=extra_env,
+        runs=runs,
+        max_retries=max_retries,
     )
 
 
 def start_pipeline(batch: Any, *, settings: Settings | None = None, **kwargs: Any) -> str:
-    """The ``run(batch)`` callable for ``gladiator.ingestion.batches.LocalStarter``: runs the whole
-    pipeline of ``batch`` in the foreground and returns its execution name."""
-    return run_pipeline(batch.batch_id, batch_seq=batch.batch_seq, settings=settings, **kwargs).execution_name
+    """Run the whole pipeline of ``batch`` in the foreground; its execution name."""
+    return run_pipeline(batch.batch_id, settings=settings, **kwargs).execution_name
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -220,7 +387,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     jobs = [j for j in args.jobs.split(",") if j] or None
-    run_pipeline(args.batch_id, batch_seq=args.batch_seq, jobs=jobs)
+    run_pipeline(args.batch_id, jobs=jobs)
 
 
 if __name__ == "__main__":

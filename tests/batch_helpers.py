@@ -16,6 +16,7 @@ import boto3
 
 from gladiator import resources
 from gladiator.config import Settings
+from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import Batch, LedgerState
 from gladiator.ingestion.object_events import ObjectEvent
@@ -71,7 +72,12 @@ class IsolatedLake:
 
     @property
     def ledger(self) -> Ledger:
-        return Ledger(self.ledger_table, client=self.client("dynamodb"), job_state_table=self.job_state_table)
+        return Ledger(self.ledger_table, client=self.client("dynamodb"))
+
+    @property
+    def batches(self) -> BatchStore:
+        ledger = self.ledger
+        return BatchStore(self.job_state_table, ledger, ledger.client)
 
     def job_args(self, batch_id: str, **extra: str) -> list[str]:
         """Glue-style argv of a batch job for this lake (COMMON_ARGUMENTS + --batch_id)."""
@@ -138,6 +144,6 @@ class IsolatedLake:
         ]
 
     def claim(self, max_files: int = 10_000) -> Batch:
-        batch = self.ledger.claim_batch(max_files)
+        batch = self.batches.claim(max_files)
         assert batch is not None, "no VALIDATED files to claim"
         return batch

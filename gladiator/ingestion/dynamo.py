@@ -35,6 +35,11 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
-def is_conditional_failure(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+def default_client(client: Any | None) -> Any:
+    """``client``, or a DynamoDB client built from the settings (profile and endpoint)."""
+    if client is not None:
+        return client
+    from gladiator.config import load_settings
+    from gladiator.ingestion.clients import make_client
+
+    return make_client("dynamodb", load_settings())

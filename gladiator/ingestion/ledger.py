@@ -11,8 +11,9 @@ Guarantees:
   with a file id), so an older event arriving late is recognised (``EventOrder.OLDER``) and never
   regresses anything. Keeping it in the ledger table means the Lambda needs no other table.
 
-The batch API (``claim_batch``, ``files_in_batch``, ``mark_loaded``, ``get_batch``) is the contract
-with the landing_to_bronze job; its logic lives in ``gladiator.ingestion.batches``.
+This module owns the ledger table and nothing else. Batches (the job-state table) are owned by
+``gladiator.ingestion.batches.BatchStore``, which moves files with ``Ledger.claim`` and
+``Ledger.transition``: dependencies run one way, batches -> ledger.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from gladiator.ingestion import dynamo
 from gladiator.ingestion.model import (
     ALLOWED_FROM,
     RELEASE_FROM,
-    Batch,
     LedgerEntry,
     LedgerState,
     is_replay,
@@ -56,34 +56,15 @@ class OrderDecision:
     previous_file_id: str | None = None
 
 
-def _default_client(client: Any | None) -> Any:
-    if client is not None:
-        return client
-
-    from gladiator.config import load_settings
-    from gladiator.ingestion.clients import make_client
-
-    return make_client("dynamodb", load_settings())
-
-
-def _default_job_state_table() -> str:
-    from gladiator.config import load_settings
-
-    return load_settings().table_name(resources.JOB_STATE)
-
-
 class Ledger:
-    """The file ledger (table ``resources.LEDGER``) and its batches (table ``resources.JOB_STATE``).
+    """The file ledger (table ``resources.LEDGER``): one item per object version.
 
     ``client`` is a low-level boto3 DynamoDB client (created from the settings when omitted).
     """
 
-    def __init__(
-        self, table_name: str, client: Any | None = None, *, job_state_table: str | None = None
-    ) -> None:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
         self.table_name = table_name
-        self.client = _default_client(client)
-        self.job_state_table = job_state_table or _default_job_state_table()
+        self.client = dynamo.default_client(client)
 
     # --- reads ---------------------------------------------------------------------------
     def get(self, file_id: str) -> LedgerEntry | None:
@@ -342,61 +323,22 @@ class Ledger:
                 f"{f' for batch {expected_batch_id}' if expected_batch_id else ''}"
             ) from None
 
-    # --- batches (logic in gladiator.ingestion.batches) ------------------------------------
-    def claim_batch(
-        self,
-        max_files: int,
-        *,
-        min_files: int = 1,
-        max_age_s: float | None = None,
-        entity: str | None = None,
-        allow_empty: bool = False,
-    ) -> Batch | None:
-        """Claim up to ``max_files`` VALIDATED files (oldest first) into a new batch, or None.
+    def claim(self, file_id: str, batch_id: str) -> bool:
+        """VALIDATED -> CLAIMED(batch_id): the one claim transition. True if this call claimed
+        the file; False if it was already claimed (by this or another batch: a lost race or a
+        replay). Raises ``IllegalTransition`` for a file that can never be claimed."""
+        return self.transition(file_id, LedgerState.CLAIMED, batch_id=batch_id)
 
-        A batch is formed when at least ``min_files`` are waiting, or when the oldest has waited
-        ``max_age_s`` seconds. Every claim is a conditional write, so concurrent claimers never
-        share a file; ``batch_seq`` comes from an atomic counter and only grows.
-        ``allow_empty`` opens a batch even with no file waiting: a scheduled run, which still
-        extracts the OLTP source and rebuilds the downstream layers.
-        """
-        from gladiator.ingestion import batches
-
-        return batches.claim_batch(
-            self, max_files, min_files=min_files, max_age_s=max_age_s, entity=entity, allow_empty=allow_empty
+    def claimed_by(self, batch_id: str) -> list[LedgerEntry]:
+        """Every entry carrying ``batch_id`` (GSI by_batch; eventually consistent), e.g. to resume
+        a claim that crashed before it recorded its files."""
+        out: list[LedgerEntry] = []
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            IndexName=BY_BATCH_INDEX,
+            KeyConditionExpression="batch_id = :b",
+            ExpressionAttributeValues={":b": {"S": batch_id}},
         )
-
-    def files_in_batch(self, batch_id: str) -> list[LedgerEntry]:
-        """The ledger entries claimed by ``batch_id`` (consistent reads)."""
-        from gladiator.ingestion import batches
-
-        return batches.files_in_batch(self, batch_id)
-
-    def mark_loaded(self, batch_id: str, file_ids: list[str] | None = None) -> int:
-        """Move the batch's files (default: all) CLAIMED -> LOADED; idempotent. Returns how many
-        moved now. Raises ``IllegalTransition`` (after applying the legal ones) if a file is not
-        claimed by this batch. The batch becomes LOADED when all its files are."""
-        from gladiator.ingestion import batches
-
-        return batches.mark_loaded(self, batch_id, file_ids)
-
-    def get_batch(self, batch_id: str) -> Batch | None:
-        from gladiator.ingestion import batches
-
-        return batches.get_batch(self, batch_id)
-
-    def release_batch(self, batch_id: str) -> int:
-        """A failed run gives its unloaded files back (CLAIMED -> VALIDATED); batch -> FAILED."""
-        from gladiator.ingestion import batches
-
-        return batches.release_batch(self, batch_id)
-
-    def record_reconciliation(
-        self, batch_id: str, *, rows_in: int, accepted: int, quarantined: int, duplicates: int
-    ) -> None:
-        """Store the run's counts on the batch (rows in = accepted + quarantined + duplicates)."""
-        from gladiator.ingestion import batches
-
-        batches.record_reconciliation(
-            self, batch_id, rows_in=rows_in, accepted=accepted, quarantined=quarantined, duplicates=duplicates
-        )
+        for page in pages:
+            out += [LedgerEntry.from_item(dynamo.from_item(item)) for item in page.get("Items", [])]
+        return out

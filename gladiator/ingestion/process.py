@@ -13,11 +13,14 @@ from typing import Any
 
 from gladiator import constants, resources
 from gladiator.contracts import ReasonCode
+from gladiator.ingestion.batches import BatchStore
+from gladiator.ingestion.claim import BatchStepDeps
 from gladiator.ingestion.ledger import EventOrder, Ledger
 from gladiator.ingestion.model import LedgerState
 from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.objects import S3ObjectReader
 from gladiator.ingestion.quarantine import quarantine_object
+from gladiator.ingestion.trigger import ENV_STATE_MACHINE_ARN, BatchTrigger, StepFunctionsStarter
 from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
 
 
@@ -123,11 +126,40 @@ def deps_from_settings(settings: Any, session: Any = None) -> IngestionDeps:
         limits = ValidationLimits(max_file_bytes=int(raw))
     return IngestionDeps(
         s3=make_client("s3", settings, session),
-        ledger=Ledger(
-            settings.table_name(resources.LEDGER),
-            dynamodb,
-            job_state_table=settings.table_name(resources.JOB_STATE),
-        ),
+        ledger=Ledger(settings.table_name(resources.LEDGER), dynamodb),
         quarantine_bucket=settings.quarantine_bucket,
         limits=limits,
+    )
+
+
+def batch_store(settings: Any, session: Any = None) -> BatchStore:
+    """The job-state table's batches over the ledger, both named by ``settings``."""
+    from gladiator.ingestion.clients import make_client
+
+    dynamodb = make_client("dynamodb", settings, session)
+    ledger = Ledger(settings.table_name(resources.LEDGER), dynamodb)
+    return BatchStore(settings.table_name(resources.JOB_STATE), ledger, dynamodb)
+
+
+def batch_step_deps(settings: Any, session: Any = None) -> BatchStepDeps:
+    """The batch Lambda's and the landing trigger's dependencies on AWS: the stores, the trigger
+    policy from the environment, and Step Functions (the state machine named in the environment)."""
+    from gladiator.ingestion.clients import make_client
+
+    arn = os.environ.get(ENV_STATE_MACHINE_ARN)
+    sfn = make_client("stepfunctions", settings, session) if arn else None
+
+    def is_running(execution: str) -> bool:
+        assert arn and sfn is not None
+        execution_arn = f"{arn.replace(':stateMachine:', ':execution:')}:{execution}"
+        try:
+            return str(sfn.describe_execution(executionArn=execution_arn)["status"]) == "RUNNING"
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return False
+
+    return BatchStepDeps(
+        batches=batch_store(settings, session),
+        trigger=BatchTrigger.from_env(),
+        starter=StepFunctionsStarter(arn, sfn) if arn else None,
+        is_running=is_running if arn else None,
     )

@@ -21,7 +21,6 @@ from typing import Any
 
 from gladiator import lake
 from gladiator.contracts import CONTRACTS, Contract
-from gladiator.ingestion import batches
 from gladiator.jobs.context import BatchJobContext, crash_point
 from gladiator.transforms import bronze, silver
 
@@ -106,8 +105,7 @@ def run(ctx: BatchJobContext) -> dict[str, dict[str, int]]:
             results[name] = counts
         crash_point(f"after_silver_merge:{name}")
     recon = ctx.runs.reconciliation(ctx.batch_id)
-    batches.record_reconciliation(
-        ctx.ledger,
+    ctx.batches.record_reconciliation(
         ctx.batch_id,
         rows_in=sum(r.rows_in for r in recon),
         accepted=sum(r.accepted for r in recon),

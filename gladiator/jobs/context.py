@@ -24,6 +24,7 @@ from gladiator.pipeline import COMMON_ARGUMENTS
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from gladiator.ingestion.batches import BatchStore
     from gladiator.ingestion.ledger import Ledger
     from gladiator.runs import RunStore
 
@@ -114,11 +115,14 @@ class BatchJobContext:
     def ledger(self) -> Ledger:
         from gladiator.ingestion.ledger import Ledger
 
-        return Ledger(
-            self.args["ledger_table"],
-            client=self.client("dynamodb"),
-            job_state_table=self.args["job_state_table"],
-        )
+        return Ledger(self.args["ledger_table"], client=self.client("dynamodb"))
+
+    @cached_property
+    def batches(self) -> BatchStore:
+        """The batches of the job-state table (claims, files of a batch, mark loaded)."""
+        from gladiator.ingestion.batches import BatchStore
+
+        return BatchStore(self.args["job_state_table"], self.ledger, self.ledger.client)
 
     @cached_property
     def runs(self) -> RunStore:
@@ -127,13 +131,13 @@ class BatchJobContext:
         return RunStore(self.args["job_state_table"], self.ledger.client)
 
     def batch_seq(self) -> int:
-        batch = self.ledger.get_batch(self.batch_id)
+        batch = self.batches.get(self.batch_id)
         if batch is None:
             from gladiator.errors import ConfigurationError
 
             raise ConfigurationError(
                 f"batch {self.batch_id!r} is not in {self.args['job_state_table']}: "
-                "claim files into a batch first (gladiator pipeline run)"
+                "the pipeline's claim step records it: start the state machine (or `gladiator pipeline run`)"
             )
         return batch.batch_seq
 

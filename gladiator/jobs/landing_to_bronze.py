@@ -114,11 +114,11 @@ def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.Lan
 def run(ctx: BatchJobContext) -> None:
     """Load every file of the batch into bronze, then mark the files LOADED."""
     seq = ctx.batch_seq()
-    entries = ctx.ledger.files_in_batch(ctx.batch_id)
+    entries = ctx.batches.files_in_batch(ctx.batch_id)
     grouped = landing_files(entries, ctx.batch_id)
     for name, contract in CONTRACTS.items():
         if name in grouped:
             load_entity(ctx, contract, grouped[name], seq)
             crash_point(f"after_bronze_commit:{name}")
     crash_point("before_ledger_update")
-    ctx.ledger.mark_loaded(ctx.batch_id)
+    ctx.batches.mark_loaded(ctx.batch_id)

@@ -1,9 +1,13 @@
-"""The landing Lambda: validates each new landing file and registers it in the ledger."""
+"""The Python Lambda functions: one folder of ``lambdas/`` plus the shared ``gladiator`` package.
+
+``PythonFunction`` is any of them; ``LandingFunction`` adds the landing queue as its event source.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Annotations, AssetHashType, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
@@ -18,6 +22,7 @@ from infra.nag import acknowledge
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 LAMBDA_DIR = REPO_ROOT / "lambdas" / "on_landing_object"
+BATCH_LAMBDA_DIR = REPO_ROOT / "lambdas" / "batch_claim"
 SHARED_PACKAGE = REPO_ROOT / "gladiator"
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
 MISSING_STUB = (
@@ -42,11 +47,11 @@ def default_requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
-class LandingFunction(Construct):
-    """Python 3.11 function ``app.handler`` from ``lambdas/on_landing_object`` plus the shared
-    ``gladiator`` package, fed by ``queue`` in batches with partial-batch failure reporting.
+class PythonFunction(Construct):
+    """Python 3.11 function ``app.handler`` from ``source_dir`` (a ``lambdas/`` folder) plus the
+    shared ``gladiator`` package, traced, with its own role and a log group with a retention.
 
-    The role is explicit (no AWS managed policy); logs go to a log group with a retention.
+    The role is explicit (no AWS managed policy): the stack grants what the function touches.
     """
 
     def __init__(
@@ -55,10 +60,7 @@ class LandingFunction(Construct):
         construct_id: str,
         *,
         function_name: str,
-        queue: sqs.IQueue,
         environment: Mapping[str, str],
-        batch_size: int = 10,
-        max_batching_window_s: int = 5,
         reserved_concurrency: int = 5,
         timeout_s: int = 30,
         memory_mb: int = 512,
@@ -121,14 +123,6 @@ class LandingFunction(Construct):
             log_group=self.log_group,
             environment=dict(environment),
         )
-        self.function.add_event_source(
-            sources.SqsEventSource(
-                queue,
-                batch_size=batch_size,
-                max_batching_window=Duration.seconds(max_batching_window_s),
-                report_batch_item_failures=True,
-            )
-        )
         acknowledge(
             self.function,
             "AwsSolutions-L1",
@@ -138,4 +132,29 @@ class LandingFunction(Construct):
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions.",
+        )
+
+
+class LandingFunction(PythonFunction):
+    """The landing Lambda (``lambdas/on_landing_object``), fed by ``queue`` in batches with
+    partial-batch failure reporting."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        queue: sqs.IQueue,
+        batch_size: int = 10,
+        max_batching_window_s: int = 5,
+        **props: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **props)
+        self.function.add_event_source(
+            sources.SqsEventSource(
+                queue,
+                batch_size=batch_size,
+                max_batching_window=Duration.seconds(max_batching_window_s),
+                report_batch_item_failures=True,
+            )
         )

@@ -1,46 +1,28 @@
-"""The Step Functions state machine rendered from ``gladiator.pipeline.PIPELINE``."""
+"""The Step Functions state machine: the ASL document of ``gladiator.pipeline``, deployed as is."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from gladiator.pipeline import Stage
+from gladiator.pipeline import JobSpec, Stage, state_machine_definition
 from infra.constructs.glue_job import usable_arguments
 from infra.nag import acknowledge
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def render_argument(value: str) -> str:
-    """``"{batch_id}"`` -> the execution input's ``$.batch_id``; literals stay literal."""
-    names = _PLACEHOLDER.findall(value)
-    if not names:
-        return value
-    if _PLACEHOLDER.fullmatch(value):
-        return sfn.JsonPath.string_at(f"$.{names[0]}")
-    return sfn.JsonPath.format(
-        _PLACEHOLDER.sub("{}", value), *(sfn.JsonPath.string_at(f"$.{name}") for name in names)
-    )
-
-
-def state_id(text: str) -> str:
-    return "".join(part.title() for part in re.split(r"[^0-9A-Za-z]+", text) if part)
-
 
 class PipelineStateMachine(Construct):
-    """Stages run in order; the jobs of a stage run in one Parallel state, each as a
-    ``glue:startJobRun.sync`` task whose run arguments are the job's spec arguments with the
-    ``{placeholders}`` taken from the execution input (e.g. ``{"batch_id": "..."}``).
+    """claim (the batch Lambda) -> empty batch? -> one Parallel per stage of ``glue:startJobRun.sync``
+    tasks -> finish; a failed stage -> release -> Fail.
 
-    The execution name is the caller's job (``pipeline.execution_name``): starting a batch twice
-    runs it once.
+    The definition is ``gladiator.pipeline.state_machine_definition``, the same document the local
+    runner interprets, so what is tested locally is what is deployed. The role may invoke the
+    batch function and run (and stop) exactly the pipeline's Glue jobs.
     """
 
     def __init__(
@@ -51,38 +33,22 @@ class PipelineStateMachine(Construct):
         state_machine_name: str,
         stages: Sequence[Stage],
         job_names: Mapping[str, str],
+        batch_function: lambda_.IFunction,
         timeout_hours: int = 6,
     ) -> None:
         super().__init__(scope, construct_id)
-        chain: sfn.IChainable | None = None
-        for stage in stages:
-            parallel = sfn.Parallel(
-                self,
-                f"Stage{state_id(stage.name)}",
-                state_name=f"stage: {stage.name}",
-                result_path=sfn.JsonPath.DISCARD,
-            )
-            for job in stage.jobs:
-                parallel.branch(
-                    tasks.GlueStartJobRun(
-                        self,
-                        f"Run{state_id(job.name)}",
-                        state_name=f"run: {job.name}",
-                        glue_job_name=job_names[job.name],
-                        integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-                        arguments=sfn.TaskInput.from_object(
-                            {
-                                key: render_argument(value)
-                                for key, value in usable_arguments(job.name, job.arguments).items()
-                            }
-                        ),
-                        result_path=sfn.JsonPath.DISCARD,
-                    )
-                )
-            chain = parallel if chain is None else chain.next(parallel)  # type: ignore[attr-defined]
-        if chain is None:
-            raise ValueError("the pipeline has no stages")
-        chain = chain.next(sfn.Succeed(self, "Done", state_name="pipeline done"))  # type: ignore[attr-defined]
+        stack = Stack.of(self)
+
+        def arguments(job: JobSpec) -> Mapping[str, str]:
+            return usable_arguments(job.name, job.arguments)
+
+        definition = state_machine_definition(
+            job_names=job_names,
+            batch_function=batch_function.function_arn,
+            stages=tuple(stages),
+            job_arguments=arguments,
+        )
+        definition["TimeoutSeconds"] = timeout_hours * 3600
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -94,15 +60,33 @@ class PipelineStateMachine(Construct):
             self,
             "StateMachine",
             state_machine_name=state_machine_name,
-            definition_body=sfn.DefinitionBody.from_chainable(chain),
+            definition_body=sfn.DefinitionBody.from_string(stack.to_json_string(definition)),
             timeout=Duration.hours(timeout_hours),
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True
             ),
         )
+        batch_function.grant_invoke(self.state_machine)
+        job_arns = [
+            stack.format_arn(service="glue", resource="job", resource_name=name)
+            for stage in stages
+            for name in sorted(job_names[job.name] for job in stage.jobs)
+        ]
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="RunPipelineGlueJobs",
+                actions=["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"],
+                resources=job_arns,
+            )
+        )
         acknowledge(
             self.state_machine.role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray segments and CloudWatch Logs delivery (logs:CreateLogDelivery etc.) take no resource ARN.",
+        )
+        acknowledge(
+            self.state_machine.role,
+            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(batch_function.node.default_child)}.Arn>:*]",  # type: ignore[arg-type]
+            "grant_invoke: the batch function and its versions/aliases, this function only.",
         )

@@ -1,4 +1,5 @@
-"""Ingestion: landing bucket events -> EventBridge rule -> SQS (+DLQ) -> the landing Lambda."""
+"""Ingestion: landing bucket events -> EventBridge rule -> SQS (+DLQ) -> the landing Lambda,
+which may start the pipeline state machine (the batch trigger)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from infra import shared
 from infra.config import InfraConfig
 from infra.constructs.landing_function import LandingFunction
 from infra.constructs.landing_rule import LandingRule
+from infra.constructs.pipeline_access import allow_pipeline_starts, batch_environment
 from infra.constructs.queue_with_dlq import QueueWithDlq
 from infra.nag import acknowledge_grant_actions, acknowledge_resources, objects_of, table_indexes
 
 
-class IngestionStack(Stack):
+class LandingIngestionStack(Stack):
     """Wires the queue, the rule and the function, and grants the function exactly what it
     touches: read the landing bucket, write quarantine, read/write ledger and idempotency."""
 
@@ -29,6 +31,7 @@ class IngestionStack(Stack):
         landing = shared.bucket(self, resources.LANDING, config=config, key=data_key)
         quarantine = shared.bucket(self, resources.QUARANTINE, config=config, key=data_key)
         ledger = shared.table(self, resources.LEDGER, config=config, key=data_key)
+        job_state = shared.table(self, resources.JOB_STATE, config=config, key=data_key)
         idempotency = shared.table(self, resources.IDEMPOTENCY, config=config, key=data_key)
 
         spec = resources.LANDING_EVENTS
@@ -60,8 +63,7 @@ class IngestionStack(Stack):
                 constants.LANDING_BUCKET: landing.bucket_name,
                 constants.QUARANTINE_BUCKET: quarantine.bucket_name,
                 constants.LAKE_BUCKET: config.bucket_name(resources.LAKE),
-                constants.JOB_STATE_TABLE: config.name(resources.JOB_STATE.logical),
-                constants.LEDGER_TABLE: ledger.table_name,
+                **batch_environment(config),
                 constants.IDEMPOTENCY_TABLE: idempotency.table_name,
                 "POWERTOOLS_SERVICE_NAME": "on_landing_object",
                 "POWERTOOLS_METRICS_NAMESPACE": "Gladiator",
@@ -73,6 +75,8 @@ class IngestionStack(Stack):
         quarantine.grant_put(function)
         ledger.grant_read_write_data(function)
         idempotency.grant_read_write_data(function)
+        job_state.grant_read_data(function)  # the batch trigger reads the pipeline lock
+        allow_pipeline_starts(self.landing.role, config)
         acknowledge_grant_actions(
             self.landing.role,
             [

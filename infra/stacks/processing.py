@@ -17,6 +17,8 @@ from infra.constructs.glue_database import GlueDatabase
 from infra.constructs.glue_job import GlueJob
 from infra.constructs.glue_job_role import GlueJobRole
 from infra.constructs.glue_security import GlueSecurity
+from infra.constructs.landing_function import BATCH_LAMBDA_DIR, PythonFunction
+from infra.constructs.pipeline_access import allow_pipeline_starts, batch_environment
 from infra.constructs.pipeline_schedule import PipelineSchedule
 from infra.constructs.pipeline_state_machine import PipelineStateMachine
 from infra.constructs.scheduled_job_trigger import ScheduledJobTrigger
@@ -48,8 +50,7 @@ def common_arguments(config: InfraConfig) -> dict[str, str]:
 
 def default_arguments(config: InfraConfig, job: pipeline.JobSpec) -> dict[str, str]:
     """Common arguments plus the job's own; per-run ``{placeholders}`` come from the state machine."""
-    own = {k: v for k, v in job.arguments.items() if "{" not in v}
-    return {**common_arguments(config), **own}
+    return pipeline.default_arguments(job, common_arguments(config))
 
 
 class ProcessingStack(Stack):
@@ -96,12 +97,28 @@ class ProcessingStack(Stack):
                 security_configuration=security.configuration,
             )
 
+        self.batch_function = PythonFunction(
+            self,
+            "BatchClaim",
+            function_name=config.batch_function_name,
+            source_dir=BATCH_LAMBDA_DIR,
+            install_dependencies=config.bundle_lambda_dependencies,
+            reserved_concurrency=2,
+            timeout_s=120,
+            environment={
+                **batch_environment(config),
+                "POWERTOOLS_SERVICE_NAME": "batch_claim",
+                "POWERTOOLS_METRICS_NAMESPACE": "Gladiator",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
         self.pipeline = PipelineStateMachine(
             self,
             "Pipeline",
             state_machine_name=config.state_machine_name,
             stages=pipeline.PIPELINE,
             job_names={name: job.job_name for name, job in self.jobs.items()},
+            batch_function=self.batch_function.function,
         )
         PipelineSchedule(
             self,
@@ -123,9 +140,29 @@ class ProcessingStack(Stack):
 
         self._grant(config, lake=lake, landing=landing, quarantine=quarantine, data_key=data_key)
 
+    def _grant_batch_function(self, config: InfraConfig, data_key: kms.IKey) -> None:
+        """The batch Lambda: claims in the ledger and job-state tables, starts the next run."""
+        role = self.batch_function.role
+        for spec in (resources.LEDGER, resources.JOB_STATE):
+            shared.table(self, spec, config=config, key=data_key).grant_read_write_data(role)
+        allow_pipeline_starts(role, config, describe=True)
+        acknowledge_resources(
+            role,
+            {
+                table_indexes(self.region, self.account, config.name(resources.LEDGER.logical)): (
+                    "Claims query the ledger GSIs (by_state for waiting files, by_batch to resume a claim)."
+                ),
+                config.pipeline_executions_arn: (
+                    "DescribeExecution of this state machine's executions (is the lock holder still running?)."
+                ),
+            },
+        )
+        acknowledge_grant_actions(role, ["kms:GenerateDataKey*", "kms:ReEncrypt*"])
+
     def _grant(
         self, config: InfraConfig, *, lake: Any, landing: Any, quarantine: Any, data_key: kms.IKey
     ) -> None:
+        self._grant_batch_function(config, data_key)
         role = self.job_role
         lake.grant_read_write(role)
         landing.grant_read(role)

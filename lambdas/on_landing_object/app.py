@@ -11,6 +11,11 @@ expires with the invocation's remaining time, so one left by a crashed or timed-
 retried instead of blocking the file until the record's expiry. The ledger's conditional writes
 are the second, durable line of defence.
 
+After the records, the batch trigger (``gladiator.ingestion.trigger``) runs once per invocation:
+if the waiting VALIDATED files make a batch due and no run holds the pipeline lock, it starts the
+pipeline state machine (named in the environment; locally the ingestion service triggers instead).
+A trigger failure never fails the records: the schedule is the catch-up.
+
 Clients are created on the first invocation, not at import (moto, LocalStack and AWS all fit).
 """
 
@@ -35,9 +40,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from gladiator import resources
 from gladiator.errors import IllegalTransition
+from gladiator.ingestion.claim import BatchStepDeps
 from gladiator.ingestion.clients import make_client
 from gladiator.ingestion.object_events import ObjectEvent, parse_object_events
-from gladiator.ingestion.process import deps_from_settings, handle_object_event
+from gladiator.ingestion.process import batch_step_deps, deps_from_settings, handle_object_event
+from gladiator.ingestion.trigger import maybe_start
 
 IDEMPOTENCY_EXPIRY_S = 24 * 3600  # a replay within a day is answered from the idempotency record
 
@@ -51,6 +58,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 class Runtime:
     config: IdempotencyConfig
     ingest: Callable[..., dict[str, Any]]
+    batch: BatchStepDeps | None = None  # the batch trigger (None: no state machine to start)
 
 
 @functools.cache
@@ -82,7 +90,7 @@ def runtime() -> Runtime:
     def ingest_object(event: dict[str, Any]) -> dict[str, Any]:
         return handle_object_event(ObjectEvent.from_dict(event), deps).as_dict()
 
-    return Runtime(config=config, ingest=ingest_object)
+    return Runtime(config=config, ingest=ingest_object, batch=batch_step_deps(settings, session))
 
 
 @tracer.capture_method
@@ -108,6 +116,24 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> list[dic
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    start_batch_if_due(runtime().batch)
+    return response
+
+
+def start_batch_if_due(batch: BatchStepDeps | None) -> str | None:
+    """Start the pipeline if the batch trigger says so (no-op without a state machine)."""
+    if batch is None or batch.starter is None:
+        return None
+    try:
+        started = maybe_start(batch.batches, batch.trigger, batch.starter)
+    except Exception:  # the schedule catches up; the records are done either way
+        logger.exception("batch trigger failed")
+        metrics.add_metric(name="BatchTriggerErrors", unit=MetricUnit.Count, value=1)
+        return None
+    if started:
+        logger.info("batch started", batch_id=started)
+        metrics.add_metric(name="BatchesTriggered", unit=MetricUnit.Count, value=1)
+    return started

@@ -156,29 +156,83 @@ def test_every_batch_job_is_glue_5_1_with_delta_and_the_shared_library(
         assert job["SecurityConfiguration"]
 
 
+def deployed_definition(templates: dict[str, Template]) -> dict[str, Any]:
+    """The state machine's ASL document as synthesized (intrinsics -> "REF")."""
+    machine = props_of(templates["Processing"], "AWS::StepFunctions::StateMachine")[0]
+    return dict(json.loads(flatten_join(machine["DefinitionString"]).replace("<ref>", "REF")))
+
+
+def test_state_machine_starts_with_the_claim_then_a_choice_on_an_empty_batch(
+    templates: dict[str, Template], config: InfraConfig
+) -> None:
+    definition = deployed_definition(templates)
+    claim = definition["States"][definition["StartAt"]]
+    assert claim["Type"] == "Task" and claim["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert claim["Parameters"]["FunctionName"] == "REF"  # the batch function's ARN (GetAtt)
+    assert claim["Parameters"]["Payload"] == {
+        "action": "claim", "input.$": "$", "execution.$": "$$.Execution.Name",
+    }  # fmt: skip
+    choice = definition["States"][claim["Next"]]
+    assert choice["Type"] == "Choice"
+    assert choice["Choices"] == [{"Variable": "$.empty", "BooleanEquals": True, "Next": "nothing to run"}]
+    assert definition["States"]["nothing to run"]["Type"] == "Succeed"
+    assert choice["Default"] == f"stage: {pipeline.PIPELINE[0].name}"
+    for stage in pipeline.PIPELINE:  # a failed stage releases the batch, then fails
+        catch = definition["States"][f"stage: {stage.name}"]["Catch"]
+        assert catch[0]["ErrorEquals"] == ["States.ALL"] and catch[0]["Next"] == "release batch"
+    assert definition["States"]["release batch"]["Next"] == "pipeline failed"
+    functions = {p["FunctionName"]: p for p in props_of(templates["Processing"], "AWS::Lambda::Function")}
+    assert functions[config.batch_function_name]["Handler"] == "app.handler"
+
+
 def test_state_machine_renders_the_pipeline_in_order(
     templates: dict[str, Template], config: InfraConfig
 ) -> None:
-    machine = props_of(templates["Processing"], "AWS::StepFunctions::StateMachine")[0]
-    definition = json.loads(flatten_join(machine["DefinitionString"]).replace("<ref>", "REF"))
-    state, order = definition["StartAt"], []
+    definition = deployed_definition(templates)
+    state, order = definition["States"][definition["States"][definition["StartAt"]]["Next"]]["Default"], []
     while definition["States"][state].get("Type") == "Parallel":
         parallel = definition["States"][state]
         jobs = []
         for branch in parallel["Branches"]:
             task = branch["States"][branch["StartAt"]]
             assert task["Resource"].endswith(":states:::glue:startJobRun.sync")
-            jobs.append(
-                task["Arguments"]["JobName"] if "Arguments" in task else task["Parameters"]["JobName"]
-            )
+            jobs.append(task["Parameters"]["JobName"])
         order.append((state, sorted(jobs)))
         state = parallel["Next"]
     expected = [
         (f"stage: {s.name}", sorted(config.job_name(j.name) for j in s.jobs)) for s in pipeline.PIPELINE
     ]
     assert order == expected
+    assert state == "finish batch"
     batch_task = definition["States"]["stage: ingest"]["Branches"][0]["States"]["run: landing_to_bronze"]
     assert batch_task["Parameters"]["Arguments"] == {"--batch_id.$": "$.batch_id"}
+
+
+def statements(template: Template, action: str) -> list[dict[str, Any]]:
+    out = []
+    for policy in props_of(template, "AWS::IAM::Policy"):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if action in actions:
+                out.append(statement)
+    return out
+
+
+def test_only_the_landing_and_batch_functions_may_start_executions_of_the_pipeline(
+    templates: dict[str, Template], config: InfraConfig
+) -> None:
+    starts = {name: statements(t, "states:StartExecution") for name, t in templates.items()}
+    assert {name for name, found in starts.items() if found} == {"Ingestion", "Processing"}
+    machine = next(iter(templates["Processing"].find_resources("AWS::StepFunctions::StateMachine")))
+    for found in starts.values():
+        for statement in found:  # this state machine only: by name (functions) or Ref (the schedule)
+            assert statement["Resource"] in (config.state_machine_arn, {"Ref": machine}), statement
+    landing_env = next(
+        p for p in props_of(templates["Ingestion"], "AWS::Lambda::Function")
+        if p.get("FunctionName") == config.landing_function_name
+    )["Environment"]["Variables"]  # fmt: skip
+    assert landing_env["GLADIATOR_STATE_MACHINE_ARN"] == config.state_machine_arn
+    assert int(landing_env["GLADIATOR_BATCH_MAX_FILES"]) == 50
 
 
 def test_pipeline_schedule_and_maintenance_trigger(

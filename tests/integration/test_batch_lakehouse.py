@@ -111,10 +111,10 @@ def test_reconciliation_balances_and_matches_the_faults(loaded):
         assert r.quarantined == expected[(entity, "quarantined")], r
         assert r.duplicates == expected[(entity, "dropped_duplicate")], r
         assert r.stale == expected[(entity, "dropped_stale")], r
-    batch = loaded.lake.ledger.get_batch(loaded.batch.batch_id)
+    batch = loaded.lake.batches.get(loaded.batch.batch_id)
     assert batch is not None and batch.reconciliation["balanced"] == 1
     assert batch.state == "LOADED"
-    files = loaded.lake.ledger.files_in_batch(loaded.batch.batch_id)
+    files = loaded.lake.batches.files_in_batch(loaded.batch.batch_id)
     assert files and all(f.state == LedgerState.LOADED for f in files)
 
 

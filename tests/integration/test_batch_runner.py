@@ -79,7 +79,7 @@ def test_kill_9_at_several_points_then_retry_gives_the_clean_result(spark, local
         lake.quarantine_keys(spark, ENTITIES),
         spark.createDataFrame(quarantined, "file string, line int, reason string"),
     )
-    assert all(f.state == LedgerState.LOADED for f in lake.ledger.files_in_batch(batch.batch_id))
+    assert all(f.state == LedgerState.LOADED for f in lake.batches.files_in_batch(batch.batch_id))
     assert all(r.balanced for r in store.reconciliation(batch.batch_id))
 
     # and `gladiator pipeline status --json` shows the run, its reconciliation and the tables

@@ -14,7 +14,7 @@ import pytest
 
 from gladiator.contracts import ReasonCode, get_contract
 from gladiator.ingestion import process
-from gladiator.ingestion.batches import list_batches
+from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import LedgerState
 from gladiator.resources import IDEMPOTENCY as _IDEMPOTENCY
@@ -52,11 +52,16 @@ def send(stack: IngestionStack, bodies: list[str]) -> None:
         )
 
 
+def batches_of(ledger: Ledger) -> BatchStore:
+    return BatchStore(ledger.table_name.removesuffix("ledger") + "job-state", ledger, ledger.client)
+
+
 def load_everything(ledger: Ledger) -> list[str]:
     """What the landing_to_bronze side does: claim batches until none, mark each loaded."""
     batch_ids = []
-    while batch := ledger.claim_batch(7):
-        ledger.mark_loaded(batch.batch_id)
+    store = batches_of(ledger)
+    while batch := store.claim(7):
+        store.mark_loaded(batch.batch_id)
         batch_ids.append(batch.batch_id)
     return batch_ids
 
@@ -109,7 +114,7 @@ def test_duplicates_every_event_three_times_and_every_file_dropped_twice(
     assert sum(e.state == LedgerState.LOADED for e in after.values()) == len(files)
     assert all(e.state in FINAL for e in after.values())
     assert_each_state_once(ledger)
-    claimed = [f for b in list_batches(ledger) for f in b.file_ids]
+    claimed = [f for b in batches_of(ledger).all() for f in b.file_ids]
     assert len(claimed) == len(set(claimed)) == len(files)  # every file claimed exactly once
 
 

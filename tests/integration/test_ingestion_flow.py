@@ -37,11 +37,7 @@ def stack(local_stack: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
 
 def ledger_of(stack: IngestionStack) -> Ledger:
     s = stack.settings
-    return Ledger(
-        s.table_name(resources.LEDGER),
-        stack.client("dynamodb"),
-        job_state_table=s.table_name(resources.JOB_STATE),
-    )
+    return Ledger(s.table_name(resources.LEDGER), stack.client("dynamodb"))
 
 
 def drop(stack: IngestionStack, files: list[samples.SampleFile]) -> dict[str, str]:

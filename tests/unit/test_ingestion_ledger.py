@@ -1,4 +1,4 @@
-"""Ledger state machine and batch claims, on moto in-process (no services)."""
+"""Ledger state machine and batch claims (BatchStore), on moto in-process (no services)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from gladiator import resources
 from gladiator.errors import IllegalTransition
-from gladiator.ingestion import batches
+from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.ledger import EventOrder, Ledger
 from gladiator.ingestion.model import BatchState, LedgerState
 from gladiator.ingestion.object_events import ObjectEvent, normalize_sequencer
@@ -19,12 +19,17 @@ from local_emulation.provision import table_definition
 
 
 @pytest.fixture
-def ledger() -> Iterator[Ledger]:
+def store() -> Iterator[BatchStore]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(**table_definition("t-ledger", resources.LEDGER))
         client.create_table(**table_definition("t-jobs", resources.JOB_STATE))
-        yield Ledger("t-ledger", client, job_state_table="t-jobs")
+        yield BatchStore("t-jobs", Ledger("t-ledger", client), client)
+
+
+@pytest.fixture
+def ledger(store: BatchStore) -> Ledger:
+    return store.ledger
 
 
 def event(key: str, version: str = "v1", *, seq: str = "0055AA", etag: str = "e1", **kw: Any) -> ObjectEvent:
@@ -58,18 +63,18 @@ def test_register_twice_is_a_noop(ledger: Ledger) -> None:
     assert again.state == LedgerState.RECEIVED
 
 
-def test_happy_path_and_replays(ledger: Ledger) -> None:
+def test_happy_path_and_replays(store: BatchStore, ledger: Ledger) -> None:
     fid = validated(ledger, 1)[0]
     assert ledger.transition(fid, LedgerState.VALIDATED) is False  # replay
-    batch = ledger.claim_batch(10)
+    batch = store.claim(10)
     assert batch is not None and batch.file_ids == (fid,)
     assert ledger.transition(fid, LedgerState.VALIDATED) is False  # late validation replay: no regress
-    assert ledger.mark_loaded(batch.batch_id) == 1
-    assert ledger.mark_loaded(batch.batch_id) == 0  # replay
+    assert store.mark_loaded(batch.batch_id) == 1
+    assert store.mark_loaded(batch.batch_id) == 0  # replay
     entry = ledger.get(fid)
     assert entry is not None and entry.state == LedgerState.LOADED and entry.batch_id == batch.batch_id
     assert [h["state"] for h in entry.history] == ["RECEIVED", "VALIDATED", "CLAIMED", "LOADED"]
-    assert ledger.get_batch(batch.batch_id).state == BatchState.LOADED  # type: ignore[union-attr]
+    assert store.get(batch.batch_id).state == BatchState.LOADED  # type: ignore[union-attr]
 
 
 def test_illegal_transitions_raise_and_change_nothing(ledger: Ledger) -> None:
@@ -86,60 +91,60 @@ def test_illegal_transitions_raise_and_change_nothing(ledger: Ledger) -> None:
     assert entry is not None and entry.state == LedgerState.QUARANTINED and entry.reason == "wrong_header"
 
 
-def test_mark_loaded_rejects_files_of_another_batch(ledger: Ledger) -> None:
+def test_mark_loaded_rejects_files_of_another_batch(store: BatchStore, ledger: Ledger) -> None:
     validated(ledger, 2)
-    first = ledger.claim_batch(1)
-    second = ledger.claim_batch(1)
+    first = store.claim(1)
+    second = store.claim(1)
     assert first and second and first.batch_seq < second.batch_seq
     with pytest.raises(IllegalTransition):
-        ledger.mark_loaded(first.batch_id, list(second.file_ids))
+        store.mark_loaded(first.batch_id, list(second.file_ids))
     assert ledger.get(second.file_ids[0]).state == LedgerState.CLAIMED  # type: ignore[union-attr]
 
 
-def test_batch_policy_count_and_age(ledger: Ledger) -> None:
+def test_batch_policy_count_and_age(store: BatchStore, ledger: Ledger) -> None:
     validated(ledger, 3)
-    assert ledger.claim_batch(10, min_files=5) is None  # not enough, no age limit
-    assert ledger.claim_batch(10, min_files=5, max_age_s=3600) is None  # not old enough
-    batch = ledger.claim_batch(10, min_files=5, max_age_s=0)  # old enough
+    assert store.claim(10, min_files=5) is None  # not enough, no age limit
+    assert store.claim(10, min_files=5, max_age_s=3600) is None  # not old enough
+    batch = store.claim(10, min_files=5, max_age_s=0)  # old enough
     assert batch is not None and batch.file_count == 3
-    assert ledger.claim_batch(10) is None  # nothing left
+    assert store.claim(10) is None  # nothing left
 
 
-def test_files_in_batch_and_release(ledger: Ledger) -> None:
+def test_files_in_batch_and_release(store: BatchStore, ledger: Ledger) -> None:
     ids = validated(ledger, 5)
-    batch = ledger.claim_batch(3)
+    batch = store.claim(3)
     assert batch is not None
-    assert sorted(e.file_id for e in ledger.files_in_batch(batch.batch_id)) == sorted(batch.file_ids)
-    assert ledger.release_batch(batch.batch_id) == 3
-    assert ledger.release_batch(batch.batch_id) == 0  # replay
-    assert ledger.get_batch(batch.batch_id).state == BatchState.FAILED  # type: ignore[union-attr]
-    again = ledger.claim_batch(10)
+    assert sorted(e.file_id for e in store.files_in_batch(batch.batch_id)) == sorted(batch.file_ids)
+    assert store.release(batch.batch_id) == 3
+    assert store.release(batch.batch_id) == 0  # replay
+    assert store.get(batch.batch_id).state == BatchState.FAILED  # type: ignore[union-attr]
+    again = store.claim(10)
     assert again is not None and sorted(again.file_ids) == sorted(ids)
 
 
 def test_a_claimer_with_a_stale_view_never_takes_a_claimed_file(
-    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+    store: BatchStore, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two claimers race: A reads the VALIDATED files, B claims some of them, then A claims from
     its stale view. The conditional claim must skip B's files. (Interleaved by hand: moto's
     in-memory DynamoDB does not make a condition check and its write atomic across threads.)"""
     ids = validated(ledger, 10)
-    stale_view = batches._candidates(ledger, 10, None)
-    first = ledger.claim_batch(6)
-    monkeypatch.setattr(batches, "_candidates", lambda *args: stale_view)
-    second = ledger.claim_batch(10)
+    stale_view = store.waiting(10)
+    first = store.claim(6)
+    monkeypatch.setattr(store, "waiting", lambda *args: stale_view)
+    second = store.claim(10)
     assert first is not None and second is not None
     assert not set(first.file_ids) & set(second.file_ids)
     assert sorted(first.file_ids + second.file_ids) == sorted(ids)
     assert first.batch_seq < second.batch_seq
     for batch in (first, second):
-        assert {e.batch_id for e in ledger.files_in_batch(batch.batch_id)} == {batch.batch_id}
+        assert {e.batch_id for e in store.files_in_batch(batch.batch_id)} == {batch.batch_id}
 
 
-def test_sequential_claims_take_every_file_once(ledger: Ledger) -> None:
+def test_sequential_claims_take_every_file_once(store: BatchStore, ledger: Ledger) -> None:
     ids = validated(ledger, 23)
     got = []
-    while batch := ledger.claim_batch(5):
+    while batch := store.claim(5):
         got.append(batch)
     assert [b.file_count for b in got] == [5, 5, 5, 5, 3]
     assert sorted(f for b in got for f in b.file_ids) == sorted(ids)
@@ -174,12 +179,12 @@ def test_sequencers_of_different_lengths_compare_after_padding() -> None:
     assert normalize_sequencer("0055AA") > normalize_sequencer("0055A9FFFF")  # type: ignore[operator]
 
 
-def test_reconciliation_is_stored_with_the_batch(ledger: Ledger) -> None:
+def test_reconciliation_is_stored_with_the_batch(store: BatchStore, ledger: Ledger) -> None:
     validated(ledger, 1)
-    batch = ledger.claim_batch(5)
+    batch = store.claim(5)
     assert batch is not None
-    ledger.record_reconciliation(batch.batch_id, rows_in=10, accepted=7, quarantined=2, duplicates=1)
-    stored = ledger.get_batch(batch.batch_id)
+    store.record_reconciliation(batch.batch_id, rows_in=10, accepted=7, quarantined=2, duplicates=1)
+    stored = store.get(batch.batch_id)
     assert stored is not None
     assert stored.reconciliation == {
         "rows_in": 10,
@@ -190,46 +195,56 @@ def test_reconciliation_is_stored_with_the_batch(ledger: Ledger) -> None:
     }
 
 
-def test_step_functions_start_is_idempotent_by_execution_name(ledger: Ledger) -> None:
-    import json
-
-    from gladiator.pipeline import execution_name
-
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    iam = boto3.client("iam", region_name="us-east-1")
-    role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-    arn = sfn.create_state_machine(name="pipeline", definition=json.dumps(definition), roleArn=role)[
-        "stateMachineArn"
-    ]
-    validated(ledger, 2)
-    batch = ledger.claim_batch(5)
-    assert batch is not None
-    starter = batches.StepFunctionsStarter(arn, sfn)
-    first = batches.start_pipeline(ledger, batch, starter)
-    second = batches.start_pipeline(ledger, batch, starter)  # a retried scheduler: same name, no new run
-    executions = sfn.list_executions(stateMachineArn=arn)["executions"]
-    assert [e["name"] for e in executions] == [execution_name(batch.batch_id)]
-    assert first == second == executions[0]["executionArn"]
-    assert ledger.get_batch(batch.batch_id).state == BatchState.STARTED  # type: ignore[union-attr]
-
-
-def test_local_starter_runs_the_callable_with_the_batch(ledger: Ledger) -> None:
-    validated(ledger, 3)
-    ran: list[Any] = []
-    started = batches.claim_and_start(
-        ledger, batches.BatchPolicy(max_files=2), batches.LocalStarter(ran.append)
-    )
-    assert [b.file_count for b in started] == [2, 1]
-    assert [b.batch_id for b in ran] == [b.batch_id for b in started]
-    assert all(ledger.get_batch(b.batch_id).state == BatchState.STARTED for b in started)  # type: ignore[union-attr]
-
-
-def test_a_scheduled_run_opens_an_empty_batch_only_when_asked(ledger: Ledger) -> None:
-    assert ledger.claim_batch(10) is None
-    scheduled = ledger.claim_batch(10, allow_empty=True)
+def test_a_scheduled_run_opens_an_empty_batch_only_when_asked(store: BatchStore, ledger: Ledger) -> None:
+    assert store.claim(10) is None
+    scheduled = store.claim(10, allow_empty=True)
     assert scheduled is not None and scheduled.file_ids == ()
     validated(ledger, 2)
-    with_files = ledger.claim_batch(10, allow_empty=True)
+    with_files = store.claim(10, allow_empty=True)
     assert with_files is not None and len(with_files.file_ids) == 2
     assert with_files.batch_seq == scheduled.batch_seq + 1  # still one monotonic sequence
+
+
+def test_a_named_claim_is_idempotent_and_records_an_empty_batch(store: BatchStore, ledger: Ledger) -> None:
+    empty = store.claim(10, batch_id="tick-1")
+    assert empty is not None and empty.state == BatchState.EMPTY and empty.file_ids == ()
+    ids = validated(ledger, 3)
+    batch = store.claim(10, batch_id="tick-2")
+    assert batch is not None and sorted(batch.file_ids) == sorted(ids) and batch.state == BatchState.CLAIMED
+    validated(ledger, 2, prefix="orders/late")
+    again = store.claim(10, batch_id="tick-2")  # a retried claim of the same execution
+    assert again == batch  # nothing claimed twice, the late files stay for the next batch
+    assert len(store.waiting(10)) == 2
+
+
+def test_a_claim_that_crashed_in_claiming_resumes_with_its_files(store: BatchStore, ledger: Ledger) -> None:
+    ids = validated(ledger, 4)
+    store.client.put_item(  # a claim that died after taking two files, before recording them
+        TableName=store.table_name,
+        Item={"pk": {"S": "batch#crashed"}, "sk": {"S": "meta"}, "batch_id": {"S": "crashed"},
+              "batch_seq": {"N": "7"}, "state": {"S": "CLAIMING"}, "created_at": {"S": "2026-01-01T00:00:00Z"}},
+    )  # fmt: skip
+    assert ledger.claim(ids[0], "crashed") and ledger.claim(ids[1], "crashed")
+    batch = store.claim(10, batch_id="crashed")
+    assert batch is not None and batch.batch_seq == 7 and sorted(batch.file_ids) == sorted(ids)
+    assert {e.batch_id for e in store.files_in_batch("crashed")} == {"crashed"}
+
+
+def test_the_ledger_claim_is_one_conditional_transition(ledger: Ledger) -> None:
+    fid = validated(ledger, 1)[0]
+    assert ledger.claim(fid, "b1") is True
+    assert ledger.claim(fid, "b2") is False  # lost: already claimed by b1
+    entry = ledger.get(fid)
+    assert entry is not None and entry.batch_id == "b1" and entry.state == LedgerState.CLAIMED
+
+
+def test_the_pipeline_lock_has_one_holder(store: BatchStore) -> None:
+    assert store.acquire_lock("exec-a", lease_s=60)
+    assert store.acquire_lock("exec-a", lease_s=60)  # a retried claim of the holder
+    assert not store.acquire_lock("exec-b", lease_s=60)
+    assert store.lock_holder() == "exec-a"
+    assert not store.release_lock("exec-b")
+    assert store.release_lock("exec-a")
+    assert store.lock_holder() is None
+    assert store.acquire_lock("exec-b", lease_s=-1)  # an expired lease...
+    assert store.acquire_lock("exec-c", lease_s=60)  # ...is taken over

@@ -41,3 +41,24 @@ def test_local_driver_heap_is_per_job_and_the_environment_overrides_it(monkeypat
     assert heap(pipeline.BRONZE_TO_SILVER) == "2g"
     monkeypatch.setenv("GLADIATOR_DRIVER_MEMORY", "3g")
     assert heap(pipeline.LANDING_TO_BRONZE) == heap(pipeline.SILVER_TO_GOLD) == "3g"
+
+
+def test_the_definition_starts_with_the_claim_and_ends_an_empty_batch() -> None:
+    names = {j.name: j.name for s in pipeline.PIPELINE for j in s.jobs}
+    definition = pipeline.state_machine_definition(job_names=names, batch_function="fn")
+    states = definition["States"]
+    assert definition["StartAt"] == pipeline.CLAIM_STATE
+    assert states[pipeline.CLAIM_STATE]["Next"] == pipeline.EMPTY_CHOICE
+    assert states[pipeline.EMPTY_CHOICE]["Choices"][0]["Next"] == "nothing to run"
+    order = []
+    state = states[pipeline.EMPTY_CHOICE]["Default"]
+    while states[state]["Type"] == "Parallel":
+        order.append(state.removeprefix("stage: "))
+        state = states[state]["Next"]
+    assert order == [s.name for s in pipeline.PIPELINE] and state == pipeline.FINISH_STATE
+
+
+def test_placeholders_render_as_state_paths() -> None:
+    assert pipeline.render_argument("--batch_id", "{batch_id}") == {"--batch_id.$": "$.batch_id"}
+    assert pipeline.render_argument("--mode", "incremental") == {"--mode": "incremental"}
+    assert pipeline.render_argument("--p", "x/{batch_id}") == {"--p.$": "States.Format('x/{}', $.batch_id)"}
