@@ -289,7 +289,7 @@ def landing_mapping(settings: Any, *, session: Any = None, **options: Any) -> Ev
 
 # --- a private copy of the ingestion resources (tests, benchmark, LocalStack) ----------------
 @dataclass
-class IngestionStack:
+class IngestionSandbox:
     """Landing + quarantine buckets, ledger/job-state/idempotency tables, the landing queue with
     its DLQ and the EventBridge rule, named by ``settings.naming`` (a unique prefix isolates a
     test on the shared emulator). Built with the same provisioner code as ``gladiator local up``."""
@@ -346,7 +346,7 @@ def _delete_bucket(s3: Any, bucket: str) -> None:
     s3.delete_bucket(Bucket=bucket)
 
 
-def provision_ingestion(settings: Any, *, session: Any = None) -> IngestionStack:
+def provision_ingestion(settings: Any, *, session: Any = None) -> IngestionSandbox:
     """Create the ingestion resources of ``settings`` (idempotent) and return handles to them."""
     import boto3
 
@@ -368,4 +368,4 @@ def provision_ingestion(settings: Any, *, session: Any = None) -> IngestionStack
     dlq_url = sqs.get_queue_url(QueueName=settings.queue_name(resources.LANDING_EVENTS.dlq_logical))[
         "QueueUrl"
     ]
-    return IngestionStack(settings=settings, session=session, queue_url=queue_url, dlq_url=dlq_url)
+    return IngestionSandbox(settings=settings, session=session, queue_url=queue_url, dlq_url=dlq_url)

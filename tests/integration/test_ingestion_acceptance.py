@@ -18,7 +18,7 @@ from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import LedgerState
 from gladiator.resources import IDEMPOTENCY as _IDEMPOTENCY
-from local_emulation.lambda_runtime import IngestionStack
+from local_emulation.lambda_runtime import IngestionSandbox
 from tests import samples
 from tests.integration import test_ingestion_flow as flow
 
@@ -27,7 +27,7 @@ drop, ledger_of = flow.drop, flow.ledger_of
 FINAL = {LedgerState.LOADED, LedgerState.QUARANTINED}
 
 
-def take_all_messages(stack: IngestionStack) -> list[str]:
+def take_all_messages(stack: IngestionSandbox) -> list[str]:
     """Remove every message from the landing queue; return the bodies (S3 events as delivered)."""
     sqs = stack.client("sqs")
     bodies: list[str] = []
@@ -43,7 +43,7 @@ def take_all_messages(stack: IngestionStack) -> list[str]:
         )
 
 
-def send(stack: IngestionStack, bodies: list[str]) -> None:
+def send(stack: IngestionSandbox, bodies: list[str]) -> None:
     sqs = stack.client("sqs")
     for start in range(0, len(bodies), 10):
         sqs.send_message_batch(
@@ -74,7 +74,7 @@ def assert_each_state_once(ledger: Ledger) -> None:
 
 @pytest.mark.parametrize("layers", ["idempotency+ledger", "ledger-only"])
 def test_duplicates_every_event_three_times_and_every_file_dropped_twice(
-    stack: IngestionStack, layers: str, monkeypatch: pytest.MonkeyPatch
+    stack: IngestionSandbox, layers: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Exactly-once effect from at-least-once delivery. "ledger-only" switches Powertools
     idempotency off, so the ledger's conditional writes alone must hold the property (with
@@ -126,7 +126,7 @@ def _with_sequencer(body: str, sequencer: str) -> str:
 
 @pytest.mark.parametrize("sequencers", ["real", "moto-constant"])
 def test_out_of_order_events_for_one_key_resolved_by_sequencer(
-    stack: IngestionStack, sequencers: str
+    stack: IngestionSandbox, sequencers: str
 ) -> None:
     contract = get_contract("nation")
     key = "nation/changing.csv"
@@ -156,7 +156,7 @@ def test_out_of_order_events_for_one_key_resolved_by_sequencer(
 
 @pytest.mark.slow
 def test_burst_of_1000_files_all_reach_a_final_state(
-    stack: IngestionStack, monkeypatch: pytest.MonkeyPatch
+    stack: IngestionSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """1,000 files at once, 4 pollers; every 40th file's first attempt fails as if DynamoDB
     throttled it, so partial batch failures and retries are part of the burst. Every file must
@@ -210,7 +210,7 @@ def test_burst_of_1000_files_all_reach_a_final_state(
 
 
 def test_a_stuck_inprogress_idempotency_record_expires_and_is_retried(
-    stack: IngestionStack, monkeypatch: pytest.MonkeyPatch
+    stack: IngestionSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first invocation dies mid-record (SystemExit stands for a timeout/OOM kill: no Python
     cleanup runs), leaving Powertools' INPROGRESS record behind. It expires with the invocation's

@@ -17,12 +17,12 @@ from gladiator.config import Settings
 from gladiator.contracts import ReasonCode
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import LedgerState
-from local_emulation.lambda_runtime import IngestionStack, load_handler_module, provision_ingestion
+from local_emulation.lambda_runtime import IngestionSandbox, load_handler_module, provision_ingestion
 from tests import samples
 
 
 @pytest.fixture
-def stack(local_stack: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[IngestionStack]:
+def stack(local_stack: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[IngestionSandbox]:
     """Private buckets/tables/queue/rule under a unique prefix; the handler is pointed at them."""
     prefix = f"gl-t{uuid.uuid4().hex[:10]}"
     monkeypatch.setenv(constants.STACK_PREFIX, prefix)
@@ -35,12 +35,12 @@ def stack(local_stack: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[In
     built.delete()
 
 
-def ledger_of(stack: IngestionStack) -> Ledger:
+def ledger_of(stack: IngestionSandbox) -> Ledger:
     s = stack.settings
     return Ledger(s.table_name(resources.LEDGER), stack.client("dynamodb"))
 
 
-def drop(stack: IngestionStack, files: list[samples.SampleFile]) -> dict[str, str]:
+def drop(stack: IngestionSandbox, files: list[samples.SampleFile]) -> dict[str, str]:
     """Upload ``files``; returns key -> version id."""
     s3 = stack.client("s3")
     return {
@@ -53,7 +53,7 @@ def final_states(ledger: Ledger) -> dict[str, Any]:
     return {e.key: e for e in ledger.entries()}
 
 
-def test_good_and_bad_files_in_one_drop(stack: IngestionStack) -> None:
+def test_good_and_bad_files_in_one_drop(stack: IngestionSandbox) -> None:
     good = samples.valid_files("orders") + samples.valid_files("lineitem", tag="li")
     bad = samples.bad_files("customer")
     drop(stack, good + bad)
@@ -90,7 +90,7 @@ def test_good_and_bad_files_in_one_drop(stack: IngestionStack) -> None:
     assert dlq_depth["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
-def test_partial_failures_are_retried_and_poison_messages_reach_the_dlq(stack: IngestionStack) -> None:
+def test_partial_failures_are_retried_and_poison_messages_reach_the_dlq(stack: IngestionSandbox) -> None:
     """A message the handler cannot parse fails alone (batchItemFailures); SQS redelivers it until
     maxReceiveCount (5) and then moves it to the DLQ; the good messages of the same batches are
     deleted once processed."""
@@ -110,7 +110,7 @@ def test_partial_failures_are_retried_and_poison_messages_reach_the_dlq(stack: I
 
 
 def test_cli_drop_ingest_ledger(
-    stack: IngestionStack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    stack: IngestionSandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`gladiator drop DIR/landing` keys files by their entity folder; `ingest` runs the poller;
     `ledger --json` shows each file's state and reason. Also: a file over the size limit."""
@@ -147,7 +147,7 @@ def test_cli_drop_ingest_ledger(
 
 
 def test_generated_landing_files_end_in_the_states_faults_json_expects(
-    stack: IngestionStack, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    stack: IngestionSandbox, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The generator's landing drop (every format) through the whole chain: each file fault listed
     in faults.json is quarantined with its reason; every other file is VALIDATED."""

@@ -19,7 +19,7 @@ from gladiator import constants, resources
 from gladiator.config import Settings
 from gladiator.contracts import ReasonCode, get_contract
 from gladiator.ingestion.model import LedgerState
-from local_emulation.lambda_runtime import IngestionStack, load_handler_module, provision_ingestion
+from local_emulation.lambda_runtime import IngestionSandbox, load_handler_module, provision_ingestion
 from local_emulation.localstack import LocalStack, LocalStackUnavailable, start_localstack
 from tests import samples
 from tests.integration import test_ingestion_acceptance as acceptance
@@ -39,7 +39,7 @@ def localstack() -> Iterator[LocalStack]:
 @pytest.fixture
 def ls_stack(
     local_stack: Settings, localstack: LocalStack, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[IngestionStack]:
+) -> Iterator[IngestionSandbox]:
     prefix = f"gl-ls{uuid.uuid4().hex[:10]}"
     assert local_stack.aws_endpoint
     for name, value in localstack.endpoints_env(local_stack.aws_endpoint).items():
@@ -56,7 +56,7 @@ def ls_stack(
     built.delete()
 
 
-def test_good_and_bad_files_on_localstack(ls_stack: IngestionStack) -> None:
+def test_good_and_bad_files_on_localstack(ls_stack: IngestionSandbox) -> None:
     good = samples.valid_files("supplier", tag="ls")
     bad = samples.bad_files("supplier", tag="lsbad")
     flow.drop(ls_stack, good + bad)
@@ -74,7 +74,7 @@ def test_good_and_bad_files_on_localstack(ls_stack: IngestionStack) -> None:
     assert head["Metadata"]["reason"] == ReasonCode.NOT_UTF8
 
 
-def test_versions_of_one_key_delivered_newest_first(ls_stack: IngestionStack) -> None:
+def test_versions_of_one_key_delivered_newest_first(ls_stack: IngestionSandbox) -> None:
     key = "nation/ls-changing.csv"
     versions = [
         flow.drop(
