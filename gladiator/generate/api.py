@@ -90,6 +90,61 @@ def _clear_previous(out: Path) -> None:
     (out / "faults.json").unlink(missing_ok=True)
 
 
+@dataclass(frozen=True)
+class _LandingOptions:
+    seed: int
+    faults: float
+    fmt: str
+    files_per_entity: int
+    landing_dir: Path
+    say: Progress
+
+
+@dataclass(frozen=True)
+class _Landed:
+    """One entity's landing output: its text table, row faults, file variants, rows and files written."""
+
+    text: pa.Table
+    faults: list[Fault]
+    variants: list[dict[str, str]]
+    rows: int
+    files: int
+
+
+def _land_entity(index: int, name: str, truth: dict[str, pa.Table], options: _LandingOptions) -> _Landed:
+    """One entity's landing files; independent of the others (own rng), so entities run in parallel."""
+    contract = CONTRACTS[name]
+    options.say(f"landing: {name} ({truth[name].num_rows:,} rows)")
+    rng = np.random.default_rng([options.seed, SALT[name]])
+    text = to_text(truth[name].combine_chunks(), contract)  # one chunk: cheap row lookups
+    files = plan_files(name, index, text.num_rows, options.fmt, options.files_per_entity)
+    context = EntityContext(contract, truth[name], text, truth, rng, any(f.is_text for f in files))
+    planned = RowFaultPlanner(context).plan(options.faults)
+    row_faults, written = write_entity_landing(contract, text, planned, files, options.landing_dir, rng)
+    variants = [
+        {"entity": name, "file": f.key, "kind": kind}
+        for f in files
+        for kind, on in (("bom", f.bom), ("crlf", f.crlf))
+        if on
+    ]
+    return _Landed(text, row_faults, variants, written, len(files))
+
+
+def _land_every_entity(truth: dict[str, pa.Table], options: _LandingOptions) -> dict[str, _Landed]:
+    """Every entity's landing files, in ENTITY_NAMES order. Biggest first, two at a time: Arrow
+    casts and CSV/Parquet encoding release the GIL."""
+    by_size = sorted(enumerate(ENTITY_NAMES), key=lambda item: -truth[item[1]].num_rows)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="landing") as pool:
+        landed = dict(
+            zip(
+                [name for _, name in by_size],
+                pool.map(lambda item: _land_entity(item[0], item[1], truth, options), by_size),
+                strict=True,
+            )
+        )
+    return {name: landed[name] for name in ENTITY_NAMES}
+
+
 def generate_truth(
     out: str | Path, scale: float = 0.01, seed: int = 42, end_date: date | None = None
 ) -> dict[str, Path]:
@@ -139,39 +194,14 @@ def generate(
 
     manifest = Manifest(seed=seed, scale=scale, format=fmt, date_shift_days=shift)
     landing_dir = out / "landing"
-
-    def land(index: int, name: str) -> tuple[pa.Table, list[Fault], list[dict[str, str]], int, int]:
-        """One entity's landing files; independent of the others (own rng), so entities run in parallel."""
-        contract = CONTRACTS[name]
-        say(f"landing: {name} ({truth[name].num_rows:,} rows)")
-        rng = np.random.default_rng([seed, SALT[name]])
-        text = to_text(truth[name].combine_chunks(), contract)  # one chunk: cheap row lookups
-        files = plan_files(name, index, text.num_rows, fmt, files_per_entity)
-        context = EntityContext(contract, truth[name], text, truth, rng, any(f.is_text for f in files))
-        planned = RowFaultPlanner(context).plan(faults)
-        row_faults, written = write_entity_landing(contract, text, planned, files, landing_dir, rng)
-        variants = [
-            {"entity": name, "file": f.key, "kind": kind}
-            for f in files
-            for kind, on in (("bom", f.bom), ("crlf", f.crlf))
-            if on
-        ]
-        return text, row_faults, variants, written, len(files)
-
-    # biggest first, two at a time: Arrow casts and CSV/Parquet encoding release the GIL
-    by_size = sorted(enumerate(ENTITY_NAMES), key=lambda item: -truth[item[1]].num_rows)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="landing") as pool:
-        landed = dict(
-            zip([name for _, name in by_size], pool.map(lambda item: land(*item), by_size), strict=True)
-        )
+    options = _LandingOptions(seed, faults, fmt, files_per_entity, landing_dir, say)
     texts = {}
-    for name in ENTITY_NAMES:
-        text, row_faults, variants, written, file_count = landed[name]
-        texts[name] = text
-        manifest.faults += row_faults
-        manifest.variants += variants
-        report.landing_rows[name] = written
-        report.landing_files += file_count
+    for name, landed in _land_every_entity(truth, options).items():
+        texts[name] = landed.text
+        manifest.faults += landed.faults
+        manifest.variants += landed.variants
+        report.landing_rows[name] = landed.rows
+        report.landing_files += landed.files
     if faults > 0:
         say("landing: fault files")
         file_faults = write_fault_files(
