@@ -14,6 +14,7 @@ environment. ``Settings.client(service)`` is the one boto3 client factory.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,12 @@ def load_settings(profile: str | None = None, **overrides: object) -> Settings:
     if profile == "aws":
         return aws_settings(**overrides)
     raise ConfigurationError(f"unknown profile {profile!r}: use 'local' or 'aws'")
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment, for the few readers that take a whole mapping (so tests can pass
+    their own); every other setting is a ``Settings`` field or property."""
+    return os.environ
 
 
 def java_home_settings() -> tuple[str | None, str | None]:
