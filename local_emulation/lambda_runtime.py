@@ -278,11 +278,9 @@ class EventSourceMapping:
 
 def landing_mapping(settings: Any, *, session: Any = None, **options: Any) -> EventSourceMapping:
     """The mapping of the landing queue (``resources.LANDING_EVENTS``) to the landing Lambda."""
-    import boto3
-
     from gladiator import resources
 
-    sqs = (session or boto3.Session()).client("sqs", **settings.boto3_kwargs())
+    sqs = settings.client("sqs", session)
     url = sqs.get_queue_url(QueueName=settings.queue_name(resources.LANDING_EVENTS.logical))["QueueUrl"]
     return EventSourceMapping(sqs=sqs, queue_url=url, **options)
 
@@ -300,9 +298,7 @@ class IngestionSandbox:
     dlq_url: str
 
     def client(self, service: str) -> Any:
-        from gladiator.ingestion.clients import make_client
-
-        return make_client(service, self.settings, self.session)
+        return self.settings.client(service, self.session)
 
     def mapping(self, **options: Any) -> EventSourceMapping:
         return EventSourceMapping(sqs=self.client("sqs"), queue_url=self.queue_url, **options)
@@ -351,12 +347,11 @@ def provision_ingestion(settings: Any, *, session: Any = None) -> IngestionSandb
     import boto3
 
     from gladiator import resources
-    from gladiator.ingestion.clients import make_client
     from local_emulation import provision
 
     session = session or boto3.Session()
     s3, dynamodb, sqs, events = (
-        make_client(n, settings, session) for n in ("s3", "dynamodb", "sqs", "events")
+        settings.client(n, session) for n in ("s3", "dynamodb", "sqs", "events")
     )
     for spec in (resources.LANDING, resources.QUARANTINE):
         provision.ensure_bucket(s3, settings.naming.physical(spec.logical), spec, settings.region)

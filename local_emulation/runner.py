@@ -101,7 +101,7 @@ def spark_submit_command(job: JobSpec, argv: list[str], settings: Settings) -> l
     """``spark-submit`` of the job script with the local Spark settings (jars, Delta, s3a)."""
     from gladiator.spark import local_conf
 
-    memory = os.environ.get("GLADIATOR_DRIVER_MEMORY") or job.local_driver_memory
+    memory = settings.driver_memory or job.local_driver_memory
     conf = local_conf(settings, driver_memory=memory)
     command = [str(SPARK_SUBMIT), "--master", "local[2]", "--name", job.name]
     command += ["--driver-memory", conf.pop("spark.driver.memory"), "--jars", conf.pop("spark.jars")]
@@ -289,11 +289,9 @@ class LocalPipeline:
         return cls(settings=settings, common=dict(common or common_argument_values(settings)), **kw)
 
     def client(self, service: str) -> Any:
-        import boto3
-
         if self.settings.profile == "local":
             use_local_credentials()
-        return boto3.client(service, **self.settings.boto3_kwargs())  # type: ignore[call-overload]
+        return self.settings.client(service)
 
     @property
     def batches(self) -> BatchStore:

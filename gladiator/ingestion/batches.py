@@ -30,6 +30,7 @@ from gladiator.errors import IllegalTransition
 from gladiator.ingestion import dynamo
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import Batch, BatchState, LedgerEntry, LedgerState, iso, utc_now
+from gladiator.timestamps import parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def _batch_key(batch_id: str) -> dict[str, Any]:
 
 
 def _age_s(entry: LedgerEntry, now: datetime) -> float:
-    changed = datetime.fromisoformat((entry.state_changed_at or iso(now)).replace("Z", "+00:00"))
+    changed = parse_iso(entry.state_changed_at or iso(now))
     return (now - changed).total_seconds()
 
 

@@ -40,6 +40,5 @@ def default_client(client: Any | None) -> Any:
     if client is not None:
         return client
     from gladiator.config import load_settings
-    from gladiator.ingestion.clients import make_client
 
-    return make_client("dynamodb", load_settings())
+    return load_settings().client("dynamodb")

@@ -7,11 +7,10 @@ same ledger state, and a replayed event is a no-op.
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gladiator import constants, resources
+from gladiator import resources
 from gladiator.contracts import ReasonCode
 from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.claim import BatchStepDeps
@@ -20,8 +19,9 @@ from gladiator.ingestion.model import LedgerState
 from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.objects import S3ObjectReader
 from gladiator.ingestion.quarantine import quarantine_object
-from gladiator.ingestion.trigger import ENV_STATE_MACHINE_ARN, BatchTrigger, StepFunctionsStarter
+from gladiator.ingestion.trigger import BatchTrigger, StepFunctionsStarter
 from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
+from gladiator.outcomes import ObjectAction
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +39,7 @@ class Outcome:
     """What happened to one object event (returned by the Lambda, cached by idempotency)."""
 
     file_id: str
-    action: str  # validated | quarantined | replay | stale | duplicate
+    action: ObjectAction
     state: str
     reason: str | None = None
     entity: str | None = None
@@ -65,7 +65,7 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
     entry, _created = deps.ledger.register(event, entity=entity, fmt=fmt)
     base: dict[str, Any] = {"file_id": event.file_id, "entity": entity, "format": fmt}
     if entry.state != LedgerState.RECEIVED:
-        return Outcome(action="replay", state=entry.state.value, reason=entry.reason, **base)
+        return Outcome(action=ObjectAction.REPLAY, state=entry.state.value, reason=entry.reason, **base)
     if order.order in (EventOrder.OLDER, EventOrder.DUPLICATE):
         stale = order.order == EventOrder.OLDER
         reason = ReasonCode.STALE_VERSION if stale else ReasonCode.DUPLICATE
@@ -78,13 +78,13 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
             event.file_id, LedgerState.QUARANTINED, reason=reason.value, reason_detail=detail
         )
         return Outcome(
-            action=order.order.value if not stale else "stale", state="QUARANTINED", reason=reason, **base
+            action=ObjectAction.STALE if stale else ObjectAction.DUPLICATE, state="QUARANTINED", reason=reason, **base
         )
     reader = S3ObjectReader(deps.s3, event.bucket, event.key, version_id=event.version_id, size=event.size)
     verdict = validate_object(reader, event.key, deps.limits)
     if verdict.ok:
         deps.ledger.transition(event.file_id, LedgerState.VALIDATED)
-        return Outcome(action="validated", state="VALIDATED", **base)
+        return Outcome(action=ObjectAction.VALIDATED, state="VALIDATED", **base)
     assert verdict.reason is not None
     location = quarantine_object(
         deps.s3, event, bucket=deps.quarantine_bucket, reason=verdict.reason, detail=verdict.detail
@@ -95,7 +95,7 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
         reason=verdict.reason.value,
         reason_detail=f"{verdict.detail} (copy: {location})",
     )
-    return Outcome(action="quarantined", state="QUARANTINED", reason=verdict.reason.value, **base)
+    return Outcome(action=ObjectAction.QUARANTINED, state="QUARANTINED", reason=verdict.reason.value, **base)
 
 
 def _is_newer_version(s3: Any, event: ObjectEvent, other_file_id: str) -> bool:
@@ -118,14 +118,12 @@ def _is_newer_version(s3: Any, event: ObjectEvent, other_file_id: str) -> bool:
 
 def deps_from_settings(settings: Any, session: Any = None) -> IngestionDeps:
     """Clients and names from ``gladiator.config.Settings`` (env overrides included)."""
-    from gladiator.ingestion.clients import make_client
-
-    dynamodb = make_client("dynamodb", settings, session)
+    dynamodb = settings.client("dynamodb", session)
     limits = ValidationLimits()
-    if raw := os.environ.get(constants.MAX_LANDING_FILE_BYTES):
-        limits = ValidationLimits(max_file_bytes=int(raw))
+    if (max_file_bytes := settings.max_landing_file_bytes) is not None:
+        limits = ValidationLimits(max_file_bytes=max_file_bytes)
     return IngestionDeps(
-        s3=make_client("s3", settings, session),
+        s3=settings.client("s3", session),
         ledger=Ledger(settings.table_name(resources.LEDGER), dynamodb),
         quarantine_bucket=settings.quarantine_bucket,
         limits=limits,
@@ -134,9 +132,7 @@ def deps_from_settings(settings: Any, session: Any = None) -> IngestionDeps:
 
 def batch_store(settings: Any, session: Any = None) -> BatchStore:
     """The job-state table's batches over the ledger, both named by ``settings``."""
-    from gladiator.ingestion.clients import make_client
-
-    dynamodb = make_client("dynamodb", settings, session)
+    dynamodb = settings.client("dynamodb", session)
     ledger = Ledger(settings.table_name(resources.LEDGER), dynamodb)
     return BatchStore(settings.table_name(resources.JOB_STATE), ledger, dynamodb)
 
@@ -144,10 +140,8 @@ def batch_store(settings: Any, session: Any = None) -> BatchStore:
 def batch_step_deps(settings: Any, session: Any = None) -> BatchStepDeps:
     """The batch Lambda's and the landing trigger's dependencies on AWS: the stores, the trigger
     policy from the environment, and Step Functions (the state machine named in the environment)."""
-    from gladiator.ingestion.clients import make_client
-
-    arn = os.environ.get(ENV_STATE_MACHINE_ARN)
-    sfn = make_client("stepfunctions", settings, session) if arn else None
+    arn = settings.state_machine_arn
+    sfn = settings.client("stepfunctions", session) if arn else None
 
     def is_running(execution: str) -> bool:
         assert arn and sfn is not None

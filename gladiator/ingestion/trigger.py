@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from gladiator import constants
+from gladiator.config import environment
 from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.model import LedgerEntry, iso, utc_now
+from gladiator.timestamps import parse_iso
 
 GIB = 1024**3
 # Environment variable names (set by CDK on the landing Lambda; read only in ``from_env``).
-ENV_MAX_FILES = "GLADIATOR_BATCH_MAX_FILES"
-ENV_MAX_BYTES = "GLADIATOR_BATCH_MAX_BYTES"
-ENV_MAX_WAIT_S = "GLADIATOR_BATCH_MAX_WAIT_S"
-ENV_STATE_MACHINE_ARN = "GLADIATOR_STATE_MACHINE_ARN"
+ENV_MAX_FILES = constants.BATCH_MAX_FILES
+ENV_MAX_BYTES = constants.BATCH_MAX_BYTES
+ENV_MAX_WAIT_S = constants.BATCH_MAX_WAIT_S
+ENV_STATE_MACHINE_ARN = constants.STATE_MACHINE_ARN
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +45,7 @@ class BatchTrigger:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BatchTrigger:
-        env = os.environ if env is None else env
+        env = environment() if env is None else env
         default = cls()
         return cls(
             max_files=int(env.get(ENV_MAX_FILES) or default.max_files),
@@ -69,7 +71,7 @@ class BatchTrigger:
             return f"{size} bytes waiting (>= {self.max_bytes})"
         now = now or utc_now()
         oldest = min(e.state_changed_at or iso(now) for e in waiting)
-        waited = (now - datetime.fromisoformat(oldest.replace("Z", "+00:00"))).total_seconds()
+        waited = (now - parse_iso(oldest)).total_seconds()
         if waited >= self.max_wait_s:
             return f"oldest file waited {waited:.0f} s (>= {self.max_wait_s:.0f})"
         return None

@@ -41,7 +41,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from gladiator import resources
 from gladiator.errors import IllegalTransition
 from gladiator.ingestion.claim import BatchStepDeps
-from gladiator.ingestion.clients import make_client
 from gladiator.ingestion.object_events import ObjectEvent, parse_object_events
 from gladiator.ingestion.process import batch_step_deps, deps_from_settings, handle_object_event
 from gladiator.ingestion.trigger import maybe_start
@@ -78,7 +77,7 @@ def runtime() -> Runtime:
     )
     persistence = DynamoDBPersistenceLayer(
         table_name=settings.table_name(resources.IDEMPOTENCY),
-        boto3_client=make_client("dynamodb", settings, session),
+        boto3_client=settings.client("dynamodb", session),
     )
 
     @idempotent_function(

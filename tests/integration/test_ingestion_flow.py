@@ -153,7 +153,6 @@ def test_generated_landing_files_end_in_the_states_faults_json_expects(
     in faults.json is quarantined with its reason; every other file is VALIDATED."""
     from click.testing import CliRunner
 
-    from gladiator.ingestion.clients import make_client
     from gladiator.ingestion.drop import drop_paths
     from gladiator_cli import cli
 
@@ -167,7 +166,7 @@ def test_generated_landing_files_end_in_the_states_faults_json_expects(
     assert len(expected) >= 10
     report = drop_paths(
         [out / "landing"],
-        s3=make_client("s3", stack.settings),
+        s3=stack.settings.client("s3"),
         bucket=stack.settings.landing_bucket,
         progress=False,
     )
