@@ -4,7 +4,7 @@
 (``.gladiator/localstack-venv``, made by scripts/setup.sh). Offline it serves S3 with the true
 AWS event shape (real, growing sequencers), SQS and EventBridge; its DynamoDB needs a download, so
 emulators are mixed with per-service endpoints (``AWS_ENDPOINT_URL_<SERVICE>``), which
-``gladiator.ingestion.clients`` honours.
+``Settings.client`` (gladiator/config.py) honours.
 
 ``start_localstack`` runs one private instance on a free port, with its state in a temporary
 folder, and ``LocalStack.stop`` ends exactly that process group (tests and the benchmark own it).
