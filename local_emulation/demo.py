@@ -1,7 +1,8 @@
 """The end-to-end local demo: every capability of the pipeline, in order, with counts and timings.
 
-generate → drop → ledger → OLTP seed → bronze/silver/gold → OLTP churn + incremental extract →
-stream → warehouse → Tableau + EDA → dashboard.
+generate → OLTP seed → drop (event-driven: the local ingestion service validates the files, the
+batch trigger starts the pipeline, bronze/silver/gold/warehouse follow; the demo only waits on
+`pipeline status`) → OLTP churn + incremental extract → stream → warehouse → Tableau + EDA → dashboard.
 
 Each step runs the same `gladiator` commands a user would type (their output is shown as it
 happens) and returns the figures for the closing summary. A failing step stops the demo with
@@ -27,6 +28,7 @@ import click
 
 from gladiator.config import Settings
 from gladiator.errors import GladiatorError
+from gladiator.ingestion.trigger import ENV_MAX_WAIT_S
 
 StepResult = dict[str, Any]
 GLADIATOR = [sys.executable, "-m", "gladiator_cli"]
@@ -47,6 +49,7 @@ class DemoContext:
     stream_seconds: float = 15.0
     stream_rate: float = 1000.0
     dashboard_port: int = 8050
+    pipeline_timeout_s: float = 3600.0
     state: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -71,11 +74,12 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
-def gladiator(*args: str, capture: bool = False, timeout: float = 3600) -> str:
+def gladiator(*args: str, capture: bool = False, timeout: float = 3600, quiet: bool = False) -> str:
     """Run one `gladiator` command; its stderr (progress) streams through, stdout is returned
     when ``capture`` (else shown). Raises DemoFailed naming the command on a non-zero exit."""
     command = [*GLADIATOR, *args]
-    _say(f"    $ gladiator {' '.join(args)}")
+    if not quiet:
+        _say(f"    $ gladiator {' '.join(args)}")
     result = subprocess.run(
         command,
         stdout=subprocess.PIPE if capture else None,
@@ -90,6 +94,9 @@ def gladiator(*args: str, capture: bool = False, timeout: float = 3600) -> str:
 
 # --- steps -----------------------------------------------------------------------------------
 def step_local_stack(ctx: DemoContext) -> StepResult:
+    # The demo's few files should not wait the trigger's default 5 minutes (a running ingestion
+    # service keeps the settings it was started with).
+    os.environ.setdefault(ENV_MAX_WAIT_S, "15")
     gladiator("local", "up")
     status = json.loads(gladiator("local", "status", "--json", capture=True))
     return {"services healthy": sum(status["services"].values()), "aws endpoint": status["aws_endpoint"]}
@@ -112,21 +119,45 @@ def step_generate(ctx: DemoContext) -> StepResult:
     return {"truth rows": truth_rows, "landing files": len(files), "injected faults": len(faults)}
 
 
-def step_drop(ctx: DemoContext) -> StepResult:
-    gladiator("drop", str(ctx.data_dir / "landing"))
-    files = [p for p in (ctx.data_dir / "landing").rglob("*") if p.is_file()]
-    return {"files dropped": len(files), "MB": round(sum(p.stat().st_size for p in files) / 1e6, 1)}
-
-
 def _ledger_states() -> Counter[str]:
     lines = gladiator("ledger", "--json", capture=True).splitlines()
     return Counter(json.loads(line)["state"] for line in lines if line.strip())
 
 
-def step_ledger(ctx: DemoContext) -> StepResult:
-    gladiator("ingest", "--until-idle", "--timeout", "600")
+def step_drop(ctx: DemoContext) -> StepResult:
+    """Drop the landing files, then only watch: no `ingest`, no `pipeline run`."""
+    before = {r.get("batch_id") for r in _pipeline_status().get("runs", [])}
+    gladiator("drop", str(ctx.data_dir / "landing"))
+    files = [p for p in (ctx.data_dir / "landing").rglob("*") if p.is_file()]
+    status = wait_for_pipeline(len(files), before, timeout_s=ctx.pipeline_timeout_s)
+    ctx.state["pipeline_status"] = status
     states = _ledger_states()
-    return {k.lower(): v for k, v in sorted(states.items())}
+    return {
+        "files dropped": len(files),
+        "MB": round(sum(p.stat().st_size for p in files) / 1e6, 1),
+        **{k.lower(): v for k, v in sorted(states.items())},
+        **_layer_figures(status),
+    }
+
+
+def wait_for_pipeline(files: int, before: set[Any], *, timeout_s: float) -> dict[str, Any]:
+    """Poll `pipeline status --json` (and the ledger) until every dropped file is LOADED or
+    QUARANTINED and the batches they started have SUCCEEDED."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        time.sleep(10)
+        status = json.loads(gladiator("pipeline", "status", "--json", capture=True, quiet=True))
+        new_runs = [r for r in status.get("runs", []) if r.get("batch_id") not in before]
+        failed = [r["batch_id"] for r in new_runs if r.get("state") == "FAILED"]
+        if failed:
+            raise DemoFailed(f"batch(es) {failed} failed: see `gladiator pipeline status`")
+        states = _ledger_states()
+        settled = states.get("LOADED", 0) + states.get("QUARANTINED", 0) >= files
+        if settled and new_runs and all(r.get("state") == "SUCCEEDED" for r in new_runs):
+            return dict(status)
+    raise DemoFailed(
+        f"the dropped files were not all loaded within {timeout_s:.0f} s: see `gladiator ledger`"
+    )
 
 
 def step_oltp_seed(ctx: DemoContext) -> StepResult:
@@ -136,13 +167,6 @@ def step_oltp_seed(ctx: DemoContext) -> StepResult:
 
 def _pipeline_status() -> dict[str, Any]:
     return dict(json.loads(gladiator("pipeline", "status", "--json", capture=True)))
-
-
-def step_pipeline(ctx: DemoContext) -> StepResult:
-    gladiator("pipeline", "run", "--wait")
-    status = _pipeline_status()
-    ctx.state["pipeline_status"] = status
-    return _layer_figures(status)
 
 
 def _layer_figures(status: dict[str, Any]) -> StepResult:
@@ -283,10 +307,8 @@ def default_steps() -> list[Step]:
     return [
         Step("local stack", step_local_stack),
         Step("generate", step_generate),
-        Step("drop into S3 landing", step_drop),
-        Step("ledger (landing Lambda)", step_ledger),
         Step("OLTP seed (MariaDB)", step_oltp_seed),
-        Step("bronze/silver/gold", step_pipeline),
+        Step("drop -> bronze/silver/gold", step_drop),
         Step("OLTP churn + incremental", step_oltp_incremental),
         Step("stream (Kafka -> Delta)", step_stream),
         Step("warehouse (PostgreSQL)", step_warehouse),

@@ -350,9 +350,7 @@ def provision_ingestion(settings: Any, *, session: Any = None) -> IngestionSandb
     from local_emulation import provision
 
     session = session or boto3.Session()
-    s3, dynamodb, sqs, events = (
-        settings.client(n, session) for n in ("s3", "dynamodb", "sqs", "events")
-    )
+    s3, dynamodb, sqs, events = (settings.client(n, session) for n in ("s3", "dynamodb", "sqs", "events"))
     for spec in (resources.LANDING, resources.QUARANTINE):
         provision.ensure_bucket(s3, settings.naming.physical(spec.logical), spec, settings.region)
     for table in _TABLES():

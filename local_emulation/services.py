@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from abc import ABC, abstractmethod
@@ -463,6 +464,48 @@ class PostgreSQL(Service):
                 )
 
 
+# --- the local ingestion service (landing Lambda poller, batch trigger, pipeline runner) -------
+@dataclass(frozen=True)
+class IngestionService(Service):
+    """``local_emulation.ingestion_service``: healthy while its loop touches the heartbeat file.
+    It retries until the resources exist, so it may start before provisioning."""
+
+    name: str = "ingestion"
+    start_timeout_s: float = 30.0
+    heartbeat_max_age_s: float = 30.0
+
+    @property
+    def ports(self) -> dict[int, str]:
+        return {}
+
+    @property
+    def marker(self) -> str:
+        return f"local_emulation.ingestion_service --home {self.settings.home}"
+
+    def argv(self) -> list[str]:
+        # The home folder in argv makes the marker unique per stack (GLADIATOR_HOME).
+        return [sys.executable, "-m", "local_emulation.ingestion_service", "--home", str(self.settings.home)]
+
+    def env(self) -> dict[str, str]:
+        root = str(Path(__file__).resolve().parent.parent)
+        return {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p),
+        }
+
+    def healthy(self) -> bool:
+        from local_emulation.ingestion_service import heartbeat_file
+
+        beat = heartbeat_file(self.settings)
+        return beat.exists() and time.time() - beat.stat().st_mtime < self.heartbeat_max_age_s
+
+
 def all_services(settings: Settings) -> list[Service]:
-    """The services in start order (stop in reverse)."""
-    return [MotoServer(settings), KafkaBroker(settings), MariaDB(settings), PostgreSQL(settings)]
+    """The services in start order (stop in reverse); the ingestion service last."""
+    return [
+        MotoServer(settings),
+        KafkaBroker(settings),
+        MariaDB(settings),
+        PostgreSQL(settings),
+        IngestionService(settings),
+    ]

@@ -78,7 +78,10 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
             event.file_id, LedgerState.QUARANTINED, reason=reason.value, reason_detail=detail
         )
         return Outcome(
-            action=ObjectAction.STALE if stale else ObjectAction.DUPLICATE, state="QUARANTINED", reason=reason, **base
+            action=ObjectAction.STALE if stale else ObjectAction.DUPLICATE,
+            state="QUARANTINED",
+            reason=reason,
+            **base,
         )
     reader = S3ObjectReader(deps.s3, event.bucket, event.key, version_id=event.version_id, size=event.size)
     verdict = validate_object(reader, event.key, deps.limits)

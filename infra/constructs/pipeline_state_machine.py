@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -60,7 +61,10 @@ class PipelineStateMachine(Construct):
             self,
             "StateMachine",
             state_machine_name=state_machine_name,
-            definition_body=sfn.DefinitionBody.from_string(stack.to_json_string(definition)),
+            # json.dumps, not Stack.to_json_string: that one drops nulls, and "ResultPath": null
+            # (keep the state, discard the result) is what passes $.batch_id from stage to stage.
+            # The function ARN token sits inside a string, which CDK resolves (Fn::Join).
+            definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
             timeout=Duration.hours(timeout_hours),
             tracing_enabled=True,
             logs=sfn.LogOptions(

@@ -204,6 +204,9 @@ def test_state_machine_renders_the_pipeline_in_order(
     ]
     assert order == expected
     assert state == "finish batch"
+    for stage in pipeline.PIPELINE:  # a stage keeps the state ($.batch_id) for the next one
+        parallel = definition["States"][f"stage: {stage.name}"]
+        assert "ResultPath" in parallel and parallel["ResultPath"] is None
     batch_task = definition["States"]["stage: ingest"]["Branches"][0]["States"]["run: landing_to_bronze"]
     assert batch_task["Parameters"]["Arguments"] == {"--batch_id.$": "$.batch_id"}
 

@@ -20,7 +20,7 @@ from gladiator.config import LocalPorts
 from local_emulation.process import _alive, port_is_free
 
 GLADIATOR = Path(sys.executable).parent / "gladiator"
-SERVICES = ("moto", "kafka", "mariadb", "postgres")
+SERVICES = ("moto", "kafka", "mariadb", "postgres", "ingestion")
 
 
 def run_cli(*args: str, home: Path, offset: int, extra_env: dict[str, str] | None = None):
@@ -64,7 +64,7 @@ def test_up_twice_status_healthy_then_down_leaves_nothing(isolated) -> None:
 
     second = run_cli("local", "up", home=home, offset=offset)
     assert second.returncode == 0, second.stderr
-    assert second.stderr.count("already running") == 4
+    assert second.stderr.count("already running") == len(SERVICES)
     assert recorded_pids(home) == pids, "a second `up` must keep the running services"
 
     status = run_cli("local", "status", "--json", home=home, offset=offset)

@@ -1,0 +1,137 @@
+"""The local ingestion service: what AWS does for a landing file, as one background process.
+
+Started by ``gladiator local up`` (``services.IngestionService``), it loops:
+- the event-source-mapping poller of the landing Lambda: the REAL handler with the real SQS event
+  shape (``lambda_runtime.EventSourceMapping``), until the queue is drained;
+- the batch trigger (``gladiator.ingestion.trigger``, the same policy the landing Lambda applies
+  on AWS; evaluated every tick, it is also the schedule's catch-up for the maximum wait);
+- the local pipeline runner: a due batch starts one execution of the deployed definition
+  (claim -> stages -> finish) in a worker thread, one at a time; the poller keeps ingesting
+  meanwhile, so a file arriving during a batch waits for the next one.
+
+A file put into the landing bucket by any S3 client therefore flows to silver, gold and the
+warehouse with no further command. The loop touches a heartbeat file each tick (its health check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gladiator.config import Settings, load_settings, use_local_credentials
+from gladiator.ingestion.trigger import BatchTrigger, maybe_start
+
+log = logging.getLogger(__name__)
+Execute = Callable[[str, dict[str, Any]], object]
+
+
+def heartbeat_file(settings: Settings) -> Path:
+    return settings.home / "stack" / "run" / "ingestion.heartbeat"
+
+
+class IngestionLoop:
+    """One process's poller + trigger + runner. ``execute(name, input)`` runs one execution
+    (default: ``runner.LocalPipeline.run``); tests pass their own."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        trigger: BatchTrigger | None = None,
+        execute: Execute | None = None,
+        mapping: Any = None,
+        batches: Any = None,
+    ) -> None:
+        from local_emulation import runner
+        from local_emulation.lambda_runtime import landing_mapping
+
+        self.settings = settings
+        self.trigger = trigger or BatchTrigger.from_env()
+        pipeline = runner.LocalPipeline.of(settings, trigger=self.trigger)
+        self.batches = batches or pipeline.batches
+        self.mapping = mapping or landing_mapping(settings, retry_delay_s=2)
+        self._execute = execute or (lambda name, data: pipeline.run(data, name=name))
+        self.worker: threading.Thread | None = None
+        self.executions: list[str] = []
+        self.failures: list[str] = []
+
+    @property
+    def busy(self) -> bool:
+        return self.worker is not None and self.worker.is_alive()
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """The trigger's starter: one execution at a time, in the worker thread."""
+        if self.busy or name in self.executions:
+            return name
+        self.executions.append(name)
+
+        def work() -> None:
+            try:
+                self._execute(name, payload)
+            except Exception as exc:  # recorded with the batch (FAILED, files released)
+                log.error("execution %s failed: %s", name, exc)
+                self.failures.append(name)
+
+        self.worker = threading.Thread(target=work, name=f"execution-{name}", daemon=True)
+        self.worker.start()
+        return name
+
+    def tick(self) -> None:
+        """Drain the landing queue, then start a batch if one is due and none runs."""
+        while self.mapping.poll_once().invocations:
+            pass
+        if not self.busy:
+            started = maybe_start(self.batches, self.trigger, self.start)
+            if started:
+                log.info("batch %s started", started)
+
+    def run(self, stop: threading.Event, *, interval_s: float = 1.0, heartbeat: Path | None = None) -> None:
+        while not stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # the emulator restarting, a resource not provisioned yet: retry
+                log.exception("ingestion tick failed; retrying")
+            if heartbeat is not None:
+                heartbeat.parent.mkdir(parents=True, exist_ok=True)
+                heartbeat.touch()
+            stop.wait(interval_s)
+        if self.worker is not None:
+            self.worker.join()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m local_emulation.ingestion_service``: run until SIGTERM."""
+    import signal
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--interval", type=float, default=1.0, help="Seconds between ticks.")
+    parser.add_argument("--home", help="The stack's home folder (the process marker; from the settings).")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    settings = load_settings("local")
+    use_local_credentials()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    loop: IngestionLoop | None = None
+    while loop is None and not stop.is_set():
+        try:
+            loop = IngestionLoop(settings)
+        except Exception:  # the queue is created by provisioning, right after the services start
+            heartbeat_file(settings).parent.mkdir(parents=True, exist_ok=True)
+            heartbeat_file(settings).touch()
+            time.sleep(1)
+    if loop is not None:
+        log.info("ingestion service running (trigger %s)", loop.trigger)
+        loop.run(stop, interval_s=args.interval, heartbeat=heartbeat_file(settings))
+
+
+if __name__ == "__main__":
+    main()
