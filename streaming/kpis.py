@@ -23,6 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from gladiator.metrics import NET_REVENUE
+from gladiator.timestamps import utc_now_iso
 
 UNKNOWN_REGION = "UNKNOWN"
 WINDOW_FORMAT = "%Y-%m-%dT%H:%M:00Z"
@@ -123,7 +124,7 @@ def apply_contributions(
                 "avg_basket": {"N": str((revenue / orders).quantize(Decimal("0.01")) if orders else 0)},
                 "last_batch": {"N": str(batch_id)},
                 "stream": {"S": stream_name},
-                "updated_at": {"S": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+                "updated_at": {"S": utc_now_iso()},
                 "expires_at": {"N": str(expires)},
             }
             condition: dict[str, Any] = (
