@@ -16,11 +16,11 @@ import boto3
 
 from gladiator import resources
 from gladiator.config import Settings
+from gladiator.formats import format_of
 from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import Batch, LedgerState
 from gladiator.ingestion.object_events import ObjectEvent
-from gladiator.transforms.bronze import format_of
 from local_emulation.provision import table_definition
 
 
