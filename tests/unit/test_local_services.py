@@ -25,3 +25,25 @@ def test_kafka_cluster_ids_are_random_and_valid() -> None:
     ids = {services.kafka_cluster_id() for _ in range(2000)}
     assert len(ids) == 2000
     assert not any(i.startswith("-") for i in ids)
+
+
+def test_the_ingestion_service_is_healthy_while_its_heartbeat_is_fresh(tmp_path, monkeypatch) -> None:
+    import os
+    import time
+    from dataclasses import replace
+
+    from gladiator.config import load_settings
+    from local_emulation.ingestion_service import heartbeat_file
+
+    settings = replace(load_settings("local"), home=tmp_path)
+    service = services.IngestionService(settings)
+    assert service.ports == {} and service.name in [s.name for s in services.all_services(settings)]
+    assert str(tmp_path) in service.marker and service.marker in " ".join(service.argv())
+    assert not service.healthy()
+    beat = heartbeat_file(settings)
+    beat.parent.mkdir(parents=True)
+    beat.touch()
+    assert service.healthy()
+    old = time.time() - 2 * service.heartbeat_max_age_s
+    os.utime(beat, (old, old))
+    assert not service.healthy()  # a hung loop is not healthy
