@@ -100,52 +100,55 @@ def load_gold(
     contracts = list(contracts) if contracts is not None else list(gold_contracts().values())
     loader = loader or make_loader(settings, schema, s3=s3)
     ledger = ledger or LoadLedger.from_settings(settings)
-    reader = DeltaLogReader(s3)
     summary = LoadSummary(schema=schema, dialect=loader.dialect)
 
     loader.prepare(contracts)  # fails fast with WarehouseUnavailable before anything changes
     in_warehouse = loader.loaded_versions()
+    reader = DeltaLogReader(s3)
     plans: list[TablePlan] = []
     for contract in contracts:
         uri = (table_uris or {}).get(contract.name) or settings.lake_uri("gold", contract.name)
         snapshot = reader.snapshot(uri)
         held = in_warehouse.get(contract.name)
         if held is not None and held >= snapshot.version:
-            # The warehouse's own marker (written in the load transaction) is the truth.
-            record = ledger.get(contract.name, schema)
-            if record is None or record.delta_version < held:
-                # Committed in the warehouse but the ledger write was lost: repair, do not reload.
-                ledger.record(contract.name, schema, delta_version=held, row_count=-1, manifest_uri="")
-                summary.tables.append(TableLoad(contract.name, held, "repaired"))
-            else:
-                summary.tables.append(TableLoad(contract.name, held, "unchanged", record.row_count))
+            summary.tables.append(_already_loaded(ledger, contract.name, schema, held))
             continue
         # Not in the warehouse at this version (new version, first load, or a warehouse that was
         # reset while the ledger still remembers the version): load it.
         target = manifest_uri(settings.assets_bucket, schema, contract.name, snapshot.version)
         write_manifest(s3, target, build_manifest(snapshot))
         plans.append(TablePlan(contract, snapshot, target))
-
     if plans:
-        rows = loader.load(plans)
-        for plan in plans:
-            name = plan.contract.name
-            ledger.record(
-                name,
-                schema,
-                delta_version=plan.snapshot.version,
-                row_count=rows[name],
-                manifest_uri=plan.manifest_uri,
-            )
-            summary.tables.append(
-                TableLoad(
-                    name,
-                    plan.snapshot.version,
-                    "loaded",
-                    rows[name],
-                    files=len(plan.snapshot.files),
-                    bytes=plan.snapshot.size_bytes,
-                )
-            )
+        summary.tables += _load_and_record(loader, ledger, schema, plans)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _already_loaded(ledger: LoadLedger, table: str, schema: str, held: int) -> TableLoad:
+    """A table the warehouse holds at ``held`` (its own marker, written in the load transaction,
+    is the truth): ``unchanged``, or ``repaired`` when the ledger write after the load was lost."""
+    record = ledger.get(table, schema)
+    if record is None or record.delta_version < held:
+        ledger.record(table, schema, delta_version=held, row_count=-1, manifest_uri="")
+        return TableLoad(table, held, "repaired")
+    return TableLoad(table, held, "unchanged", record.row_count)
+
+
+def _load_and_record(
+    loader: WarehouseLoader, ledger: LoadLedger, schema: str, plans: list[TablePlan]
+) -> list[TableLoad]:
+    """Load every plan in one warehouse transaction, then advance the ledger table by table."""
+    rows = loader.load(plans)
+    loads = []
+    for plan in plans:
+        name = plan.contract.name
+        ledger.record(
+            name,
+            schema,
+            delta_version=plan.snapshot.version,
+            row_count=rows[name],
+            manifest_uri=plan.manifest_uri,
+        )
+        files, size = len(plan.snapshot.files), plan.snapshot.size_bytes
+        loads.append(TableLoad(name, plan.snapshot.version, "loaded", rows[name], files=files, bytes=size))
+    return loads
