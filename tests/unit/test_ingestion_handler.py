@@ -72,6 +72,10 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Any:  # the module, with test attrib
             logged.append(("INFO", message, fields))
             real.info(message, **fields)
 
+        def exception(self, message: str, **fields: Any) -> None:
+            logged.append(("EXCEPTION", message, fields))
+            real.exception(message, **fields)
+
     monkeypatch.setattr(module, "logger", SpyLogger())
     return module
 
@@ -98,3 +102,25 @@ def test_partial_batch_failure_reports_only_the_failed_records(
     assert metrics.get("Files_validated") in (1, 1.0, [1.0]), metrics
     errors = [(m, f["file_id"]) for level, m, f in app.logged if level == "ERROR"]
     assert errors == [("illegal ledger transition refused", "landing/orders/illegal.csv#v")]
+
+
+def test_the_handler_runs_the_batch_trigger_and_a_trigger_error_fails_no_record(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gladiator.ingestion.claim import BatchStepDeps
+
+    calls: list[Any] = []
+    deps = BatchStepDeps(batches=object(), starter=lambda name, payload: name)  # type: ignore[arg-type]
+    monkeypatch.setattr(app, "maybe_start", lambda batches, trigger, starter: calls.append(batches) or "b-1")
+    runtime = app.Runtime(config=IdempotencyConfig(), ingest=app.runtime().ingest, batch=deps)
+    monkeypatch.setattr(app, "runtime", lambda: runtime)
+    event = {"Records": [sqs_record("ok", object_created("orders/a.csv"))]}
+    assert app.handler(event, LambdaContext(function_name="t", timeout_s=30))["batchItemFailures"] == []
+    assert calls == [deps.batches]  # once per invocation, after the records
+
+    def broken(*args: Any) -> str:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(app, "maybe_start", broken)
+    assert app.handler(event, LambdaContext(function_name="t", timeout_s=30))["batchItemFailures"] == []
+    assert ("EXCEPTION", "batch trigger failed", {}) in app.logged  # logged; the schedule catches up
