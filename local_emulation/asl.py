@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gladiator.errors import GladiatorError
+from gladiator.outcomes import RunState
 
 log = logging.getLogger(__name__)
 TaskHandler = Callable[[dict[str, Any]], Any]
@@ -41,7 +42,7 @@ class TaskFailed(Exception):
 @dataclass
 class Execution:
     name: str
-    status: str = "RUNNING"  # SUCCEEDED | FAILED
+    status: str = RunState.RUNNING  # SUCCEEDED | FAILED
     output: Any = None
     error: str | None = None
     cause: str | None = None
@@ -121,9 +122,9 @@ class Interpreter:
         context = {"Execution": {"Name": name, "Input": data}}
         try:
             execution.output = self._run(definition, data, context, execution)
-            execution.status = "SUCCEEDED"
+            execution.status = RunState.SUCCEEDED
         except TaskFailed as exc:
-            execution.status, execution.error, execution.cause = "FAILED", exc.error, exc.cause
+            execution.status, execution.error, execution.cause = RunState.FAILED, exc.error, exc.cause
         return execution
 
     def _run(

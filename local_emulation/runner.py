@@ -35,6 +35,7 @@ from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.claim import BatchStepDeps, run_batch_step
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.trigger import BatchTrigger, PipelineStarter
+from gladiator.outcomes import RunState
 from gladiator.pipeline import JobSpec, Stage
 from gladiator.runs import RunStore
 from local_emulation.asl import Execution, Interpreter, TaskFailed
@@ -186,7 +187,7 @@ class LocalGlue:
         batch_id = arguments.get("--batch_id", "no-batch")
         result = self._run(job, arguments, batch_id)
         self.results.append(result)
-        if result.state == "FAILED":
+        if result.state == RunState.FAILED:
             raise TaskFailed(
                 "States.TaskFailed",
                 f"job {job.spec.name} of batch {batch_id} failed {result.attempts} time(s); see {result.log_file}",
@@ -197,26 +198,37 @@ class LocalGlue:
         spec = job.spec
         if (self.selected is not None and spec.name not in self.selected) or not spec.script.exists():
             why = "not selected" if spec.script.exists() else f"no script {spec.script.name}"
-            self.runs.set_job(batch_id, spec.name, "SKIPPED", reason=why)
-            return JobResult(name=spec.name, state="SKIPPED")
+            self.runs.set_job(batch_id, spec.name, RunState.SKIPPED, reason=why)
+            return JobResult(name=spec.name, state=RunState.SKIPPED)
         argv = [token for pair in arguments.items() for token in pair]
         log_file = self.settings.home / "logs" / "pipeline" / batch_id / f"{spec.name}.log"
         started = time.monotonic()
         retries = job.max_retries if self.max_retries is None else self.max_retries
         for attempt in range(1, retries + 2):
-            self.runs.set_job(batch_id, spec.name, "RUNNING", attempt=attempt, log=str(log_file))
+            self.runs.set_job(batch_id, spec.name, RunState.RUNNING, attempt=attempt, log=str(log_file))
             code = run_job(spec, argv, self.settings, log_file, self.extra_env)
             seconds = round(time.monotonic() - started, 1)
             if code == 0:
                 self.runs.set_job(
-                    batch_id, spec.name, "SUCCEEDED", attempt=attempt, seconds=seconds, log=str(log_file)
+                    batch_id,
+                    spec.name,
+                    RunState.SUCCEEDED,
+                    attempt=attempt,
+                    seconds=seconds,
+                    log=str(log_file),
                 )
-                return JobResult(spec.name, "SUCCEEDED", seconds, attempt, str(log_file))
+                return JobResult(spec.name, RunState.SUCCEEDED, seconds, attempt, str(log_file))
             log.warning("%s attempt %d failed with exit code %d (log %s)", spec.name, attempt, code, log_file)
         self.runs.set_job(
-            batch_id, spec.name, "FAILED", attempt=attempt, seconds=seconds, exit_code=code, log=str(log_file)
+            batch_id,
+            spec.name,
+            RunState.FAILED,
+            attempt=attempt,
+            seconds=seconds,
+            exit_code=code,
+            log=str(log_file),
         )
-        return JobResult(spec.name, "FAILED", seconds, attempt, str(log_file))
+        return JobResult(spec.name, RunState.FAILED, seconds, attempt, str(log_file))
 
 
 class LocalBatchFunction:
@@ -266,7 +278,7 @@ def execute(
     ran = bool(claimed) and not claimed.get("empty")
     if ran:
         glue.runs.finish_run(batch_id, execution.status, execution.cause)
-    state = execution.status if ran or execution.status == "FAILED" else "EMPTY"
+    state = execution.status if ran or execution.status == RunState.FAILED else "EMPTY"
     result = RunResult(batch_id, name, state, list(glue.results), int(claimed.get("file_count") or 0))
     return execution, result
 
@@ -332,7 +344,7 @@ class LocalPipeline:
         execution, result = execute(
             definition or self.definition(), execution_input, name=name, glue=glue, batch_function=function
         )
-        if execution.status == "FAILED":
+        if execution.status == RunState.FAILED:
             raise PipelineFailed(
                 f"execution {name} (batch {result.batch_id}) failed in {execution.path[-2:]}: {execution.cause}; "
                 "its files went back to VALIDATED: fix, then `gladiator pipeline run` claims them again"
