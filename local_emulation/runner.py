@@ -208,26 +208,12 @@ class LocalGlue:
             self.runs.set_job(batch_id, spec.name, RunState.RUNNING, attempt=attempt, log=str(log_file))
             code = run_job(spec, argv, self.settings, log_file, self.extra_env)
             seconds = round(time.monotonic() - started, 1)
+            timing = {"attempt": attempt, "seconds": seconds, "log": str(log_file)}
             if code == 0:
-                self.runs.set_job(
-                    batch_id,
-                    spec.name,
-                    RunState.SUCCEEDED,
-                    attempt=attempt,
-                    seconds=seconds,
-                    log=str(log_file),
-                )
+                self.runs.set_job(batch_id, spec.name, RunState.SUCCEEDED, **timing)
                 return JobResult(spec.name, RunState.SUCCEEDED, seconds, attempt, str(log_file))
             log.warning("%s attempt %d failed with exit code %d (log %s)", spec.name, attempt, code, log_file)
-        self.runs.set_job(
-            batch_id,
-            spec.name,
-            RunState.FAILED,
-            attempt=attempt,
-            seconds=seconds,
-            exit_code=code,
-            log=str(log_file),
-        )
+        self.runs.set_job(batch_id, spec.name, RunState.FAILED, exit_code=code, **timing)
         return JobResult(spec.name, RunState.FAILED, seconds, attempt, str(log_file))
 
 
