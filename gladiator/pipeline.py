@@ -153,6 +153,8 @@ LAMBDA_RETRY = {
     "MaxAttempts": 6,
     "BackoffRate": 2,
 }
+# A failed claim or stage gives the batch's files and the pipeline lock back, then fails.
+_CATCH_ALL = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": RELEASE_STATE}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -199,7 +201,9 @@ def state_machine_definition(
     if not stages:
         raise ValueError("the pipeline has no stages")
     states: dict[str, Any] = {
-        CLAIM_STATE: _batch_step(batch_function, "claim", OutputPath="$.Payload", Next=EMPTY_CHOICE),
+        CLAIM_STATE: _batch_step(
+            batch_function, "claim", OutputPath="$.Payload", Next=EMPTY_CHOICE, Catch=[_CATCH_ALL]
+        ),
         EMPTY_CHOICE: {
             "Type": "Choice",
             "Choices": [{"Variable": "$.empty", "BooleanEquals": True, "Next": "nothing to run"}],
@@ -233,7 +237,7 @@ def state_machine_definition(
             "Type": "Parallel",
             "Branches": branches,
             "ResultPath": None,
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": RELEASE_STATE}],
+            "Catch": [_CATCH_ALL],
             "Next": following,
         }
     states[FINISH_STATE] = _batch_step(batch_function, "finish", ResultPath=None, Next="pipeline done")

@@ -60,6 +60,17 @@ class IngestionLoop:
         self.worker: threading.Thread | None = None
         self.executions: list[str] = []
         self.failures: list[str] = []
+        self._free_a_dead_lock()
+
+    def _free_a_dead_lock(self) -> None:
+        """A lock held when the service starts was left by a run of a previous service process
+        (killed mid-run; locally only this service runs batches unattended): free it, or the
+        pipeline would wait for the lease (hours). Its files are claimed by that batch:
+        `gladiator pipeline run --batch-id` finishes it."""
+        holder = self.batches.lock_holder()
+        if holder is not None:
+            log.warning("freeing the pipeline lock left by %s (a previous service's run)", holder)
+            self.batches.release_lock(holder)
 
     @property
     def busy(self) -> bool:

@@ -127,7 +127,8 @@ def test_the_synthesized_state_machine_runs_locally_and_silver_is_the_truth(
 
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
     stages = [f"stage: {s.name}" for s in pipeline.PIPELINE]
-    assert execution.path == [
+    top_level = [name for name in execution.path if name in definition["States"]]  # not branch tasks
+    assert top_level == [
         definition["StartAt"],
         pipeline.EMPTY_CHOICE,
         *stages,

@@ -173,3 +173,16 @@ def test_concurrent_triggers_start_one_execution_and_none_while_locked(store: Ba
     store.acquire_lock("running", lease_s=60)
     assert maybe_start(store, trigger, starter, now=now + timedelta(minutes=2)) is None
     assert maybe_start(store, BatchTrigger(max_files=4), starter) is None or store.lock_holder()
+
+
+def test_a_claim_that_fails_frees_the_lock(store: BatchStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    validated(store, 1)
+
+    def throttled(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    monkeypatch.setattr(store, "claim", throttled)  # after the lock was taken
+    execution = Pipeline(store).execute({"batch_id": "b"}, name="exec-x")
+    assert execution.status == "FAILED"
+    assert execution.path == [pipeline.CLAIM_STATE, pipeline.RELEASE_STATE, "pipeline failed"]
+    assert store.lock_holder() is None  # the next execution is not blocked for the lease
