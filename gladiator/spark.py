@@ -39,6 +39,11 @@ LOCAL_CONF = {
         "-Duser.timezone=UTC -Dio.netty.tryReflectionSetAccessible=true -XX:-DontCompileHugeMethods"
     ),
     "spark.sql.parquet.compression.codec": "zstd",
+    # Delta rebuilds a table's snapshot (its log state) with this many tasks; the default 50 is
+    # sized for clusters. On 2 cores every snapshot load was a 50-task job: an SF 0.01 first batch
+    # ran 4,133 tasks in bronze_to_silver + silver_to_gold, 1,146 with 2 (same data,
+    # bench/profile_batch.py); gold 208 -> 158 s, silver 236 -> 208 s on a loaded machine.
+    "spark.databricks.delta.snapshotPartitions": "2",
     "spark.databricks.delta.schema.autoMerge.enabled": "false",
     "spark.databricks.delta.retentionDurationCheck.enabled": "true",
 }

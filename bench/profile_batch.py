@@ -1,0 +1,128 @@
+"""Where a first batch's time goes: seconds, Spark jobs and tasks per entity and per gold table.
+
+Not a test and not a benchmark of ratios: a profiler for the batch speed work. It generates a
+scale, drops the valid landing files into an isolated lake on the running local stack (as the
+landing Lambda would), then runs landing_to_bronze, bronze_to_silver and silver_to_gold
+in-process on one Spark session, tagging every Spark job with the step that started it.
+
+Seconds move with the machine's load; the counts of Spark jobs and tasks do not, which makes
+them the figure to compare before and after a change on a shared machine. Extra Spark settings
+are given as KEY=VALUE arguments, e.g. ``spark.databricks.delta.snapshotPartitions=50`` to see
+the Delta default.
+
+    .venv/bin/python bench/profile_batch.py --scale 0.01 [KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gladiator import spark as spark_factory
+from gladiator.config import load_settings, use_local_credentials
+from gladiator.generate import generate
+from tests.batch_helpers import IsolatedLake
+
+JOBS = ("landing_to_bronze", "bronze_to_silver", "silver_to_gold")
+
+
+class StepTimer:
+    """Runs callables under a Spark job group named after the step, and keeps their seconds."""
+
+    def __init__(self, spark: Any) -> None:
+        self.context = spark.sparkContext
+        self.steps: list[tuple[str, float]] = []
+
+    def __call__(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self.context.setJobGroup(label, label)
+        started = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.steps.append((label, time.monotonic() - started))
+            self.context.setJobGroup("other", "other")
+
+    def report(self) -> list[str]:
+        tracker = self.context.statusTracker()
+        lines = []
+        for label, seconds in self.steps:
+            jobs = tracker.getJobIdsForGroup(label)
+            tasks = 0
+            for job_id in jobs:
+                info = tracker.getJobInfo(job_id)
+                for stage_id in info.stageIds if info else []:
+                    stage = tracker.getStageInfo(stage_id)
+                    tasks += stage.numTasks if stage else 0
+            lines.append(f"{label:40} {seconds:7.1f} s  spark jobs {len(jobs):4}  tasks {tasks:5}")
+        return lines
+
+
+def instrument(timer: StepTimer) -> None:
+    """Tag each entity of bronze_to_silver and each gold table of silver_to_gold."""
+    from gladiator.jobs import bronze_to_silver, silver_to_gold
+
+    clean = bronze_to_silver.clean_entity
+    setattr(  # noqa: B010  (patching a module function for the profile)
+        bronze_to_silver,
+        "clean_entity",
+        lambda ctx, contract, *a, **k: timer(f"silver:{contract.name}", clean, ctx, contract, *a, **k),
+    )
+    write = silver_to_gold.write_gold_table
+    setattr(  # noqa: B010
+        silver_to_gold,
+        "write_gold_table",
+        lambda df, path, contract, **k: timer(f"gold:{contract.name}", write, df, path, contract, **k),
+    )
+
+
+def load_landing(settings: Any, scale: float) -> tuple[IsolatedLake, str]:
+    out = Path(tempfile.mkdtemp(prefix="gladiator-profile-"))
+    generate(out, scale=scale, seed=7, faults=0.01, fmt="mixed", files_per_entity=2)
+    faults = json.loads((out / "faults.json").read_text())["faults"]
+    rejected = {f["file"] for f in faults if f["expected"] == "file_quarantined"}
+    lake = IsolatedLake.create(settings)
+    landing = out / "landing"
+    for path in sorted(landing.rglob("*")):
+        key = str(path.relative_to(landing))
+        if path.is_file() and key not in rejected:
+            lake.drop(key, path.read_bytes())
+    return lake, lake.claim().batch_id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=0.01, help="TPC-H scale factor (default 0.01)")
+    parser.add_argument("conf", nargs="*", metavar="KEY=VALUE", help="extra local Spark settings")
+    args = parser.parse_args()
+    for pair in args.conf:
+        key, _, value = pair.partition("=")
+        spark_factory.LOCAL_CONF[key] = value
+    use_local_credentials()
+    settings = load_settings("local")
+    spark = spark_factory.get_spark("profile-batch", settings=settings)
+    timer = StepTimer(spark)
+    instrument(timer)
+    lake, batch_id = load_landing(settings, args.scale)
+    started = time.monotonic()
+    for name in JOBS:
+        job = importlib.import_module(f"glue_jobs.{name}")
+        timer(f"job:{name}", job.main, lake.job_args(batch_id))
+    total = time.monotonic() - started
+    print("\n".join(timer.report()))
+    print(f"total in-process {total:.1f} s (scale {args.scale}, settings {args.conf or 'default'})")
+    lake.delete_objects()
+
+
+if __name__ == "__main__":
+    main()
