@@ -24,14 +24,20 @@ def local() -> None:
 
 
 @local.command("up")
+@click.option(
+    "--ingestion/--no-ingestion",
+    default=True,
+    show_default=True,
+    help="Also run the local ingestion service: landing files flow to the warehouse with no command.",
+)
 @needs()
-def up() -> None:
+def up(ingestion: bool) -> None:
     """Start every service (idempotent) and provision buckets, tables, queues and rules."""
     from local_emulation import stack  # the provisioner imports boto3 (~0.2 s): not for --help
 
     settings = load_settings("local")
     click.echo("starting the local stack", err=True)
-    stack.up(settings, progress=_progress)
+    stack.up(settings, progress=_progress, ingestion=ingestion)
     click.echo("local stack is up; `gladiator local status` shows the endpoints", err=True)
 
 

@@ -500,12 +500,12 @@ class IngestionService(Service):
         return beat.exists() and time.time() - beat.stat().st_mtime < self.heartbeat_max_age_s
 
 
-def all_services(settings: Settings) -> list[Service]:
-    """The services in start order (stop in reverse); the ingestion service last."""
-    return [
+def all_services(settings: Settings, *, ingestion: bool = True) -> list[Service]:
+    """The services in start order (stop in reverse); the ingestion service last (``ingestion``)."""
+    core: list[Service] = [
         MotoServer(settings),
         KafkaBroker(settings),
         MariaDB(settings),
         PostgreSQL(settings),
-        IngestionService(settings),
     ]
+    return [*core, IngestionService(settings)] if ingestion else core

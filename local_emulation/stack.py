@@ -16,7 +16,7 @@ from gladiator.config import Settings, use_local_credentials
 from gladiator.errors import PortInUse
 from local_emulation.process import port_is_free
 from local_emulation.provision import ProvisionReport, provision
-from local_emulation.services import Service, all_services
+from local_emulation.services import IngestionService, Service, all_services
 
 Progress = Callable[[str], None]
 
@@ -38,9 +38,13 @@ def preflight(settings: Settings, services: list[Service]) -> None:
                 raise PortInUse(what, port)
 
 
-def up(settings: Settings, *, progress: Progress = _quiet) -> ProvisionReport:
+def up(settings: Settings, *, progress: Progress = _quiet, ingestion: bool = False) -> ProvisionReport:
+    """Start the services (idempotent) and provision the resources. ``ingestion`` also starts the
+    local ingestion service (``gladiator local up`` does): files put into the landing bucket then
+    flow with no command. Off by default for callers such as test fixtures that read the landing
+    queue themselves."""
     use_local_credentials()
-    services = all_services(settings)
+    services = all_services(settings, ingestion=ingestion)
     preflight(settings, services)
     started: list[Service] = []
     try:
@@ -79,6 +83,12 @@ def _healthy(service: Service) -> bool:
         return False
 
 
+def _shown(settings: Settings) -> list[Service]:
+    """The core services, plus the ingestion service when it runs (it is optional)."""
+    everything = all_services(settings)
+    return [s for s in everything if not isinstance(s, IngestionService) or s.running()]
+
+
 def status(settings: Settings) -> dict[str, Any]:
     """Endpoints, resource names and service health, as printed by ``status --json``."""
     return {
@@ -98,5 +108,5 @@ def status(settings: Settings) -> dict[str, Any]:
         "kafka_bootstrap": settings.kafka_bootstrap,
         "mysql_url": settings.mysql_url,
         "warehouse_url": settings.warehouse_url,
-        "services": {service.name: _healthy(service) for service in all_services(settings)},
+        "services": {service.name: _healthy(service) for service in _shown(settings)},
     }

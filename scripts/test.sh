@@ -10,7 +10,7 @@ $VENV/ruff check .
 $VENV/mypy gladiator gladiator_cli local_emulation streaming lambdas glue_jobs infra
 
 echo "==> [test] starting the local stack"
-$VENV/gladiator local up
+$VENV/gladiator local up --no-ingestion  # tests read the shared landing queue themselves
 trap '$VENV/gladiator local down || true' EXIT
 
 mkdir -p test-artifacts
