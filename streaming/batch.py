@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gladiator.events import LINEITEM, ORDERS, STATUS_COLUMNS, EventType, StreamReason, status_contract
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Row, Window
 from pyspark.sql import functions as F
@@ -36,6 +35,7 @@ from pyspark.sql import functions as F
 from gladiator import lake
 from gladiator.contracts import Contract, ReasonCode
 from gladiator.contracts.types import spark_type
+from gladiator.order_events import LINEITEM, ORDERS, STATUS_COLUMNS, EventType, StreamReason, status_contract
 from gladiator.transforms.bronze import BATCH_ID, INGESTED_AT, SOURCE, SOURCE_FILE, SOURCE_LINE
 from gladiator.transforms.silver import (
     REASON,

@@ -10,11 +10,11 @@ untouched and reach the dead-letter writer instead of being dropped by the water
 
 from __future__ import annotations
 
-from gladiator.events import SUPPORTED_VERSIONS, EventType, StreamReason, raw_event_schema
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from gladiator.contracts import ReasonCode
+from gladiator.order_events import SUPPORTED_VERSIONS, EventType, StreamReason, raw_event_schema
 from gladiator.transforms.silver import Check, first_failure
 from streaming.config import StreamConfig
 
