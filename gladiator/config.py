@@ -69,6 +69,18 @@ class Settings:
         return os.environ.get(env.QUARANTINE_BUCKET) or self.naming.physical(resources.QUARANTINE.logical)
 
     @property
+    def lineage_url(self) -> str | None:
+        """The OpenLineage HTTP endpoint run events go to (AWS), or None."""
+        return os.environ.get(env.LINEAGE_URL) or None
+
+    @property
+    def lineage_file(self) -> Path | None:
+        """The local file run events are appended to (None on AWS: they go to ``lineage_url``)."""
+        if self.profile != "local":
+            return None
+        return Path(os.environ.get(env.LINEAGE_FILE) or self.home / "lineage" / "events.jsonl")
+
+    @property
     def assets_bucket(self) -> str:
         return self.naming.physical(resources.ASSETS.logical)
 

@@ -26,11 +26,9 @@ def lineage(table: str, batch_id: str | None, as_json: bool) -> None:
     Locally the events are in .gladiator/lineage/events.jsonl; on AWS they go to the
     OpenLineage endpoint configured at deploy time, so read them there (e.g. Marquez).
     """
-    from gladiator.lineage.emit import events_path  # imports openlineage (~0.7 s): not for --help
-
     settings = load_settings()
-    path = events_path(settings.home)
-    if settings.profile != "local":
+    path = settings.lineage_file
+    if path is None:
         raise click.ClickException(
             "lineage on the aws profile is sent to the configured OpenLineage endpoint; read it there"
         )

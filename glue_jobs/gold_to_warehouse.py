@@ -13,6 +13,7 @@ import logging
 import sys
 
 from gladiator.contracts.gold import GOLD_TABLES, get_gold_contract
+from gladiator.jobs import job_lineage
 from gladiator.jobs.context import BatchJobContext
 from gladiator.warehouse import load_gold
 from gladiator.warehouse.ledger import LoadLedger
@@ -24,6 +25,14 @@ def main(argv: list[str]) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ctx = BatchJobContext.from_argv("gold_to_warehouse", argv, OPTIONAL)
     names = [t for t in ctx.args["tables"].split(",") if t] or list(GOLD_TABLES)
+    with ctx.lineage.run(ctx.name, batch_id=ctx.batch_id) as run:
+        report = _load(ctx, names)
+        job_lineage.gold_to_warehouse(run, ctx, report)
+    print(json.dumps({"job": "gold_to_warehouse", "batch_id": ctx.batch_id, **report}))
+    return report
+
+
+def _load(ctx: BatchJobContext, names: list[str]) -> dict:
     summary = load_gold(
         ctx.settings,
         schema=ctx.args["schema"],
@@ -32,9 +41,7 @@ def main(argv: list[str]) -> dict:
         ledger=LoadLedger(ctx.args["job_state_table"], ctx.client("dynamodb")),
         s3=ctx.client("s3"),
     )
-    report = summary.as_dict()
-    print(json.dumps({"job": "gold_to_warehouse", "batch_id": ctx.batch_id, **report}))
-    return report
+    return summary.as_dict()
 
 
 if __name__ == "__main__":

@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import sys
 
-from gladiator.jobs import landing_to_bronze
+from gladiator.jobs import job_lineage, landing_to_bronze
 from gladiator.jobs.context import BatchJobContext
 
 
 def main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    landing_to_bronze.run(BatchJobContext.from_argv("landing_to_bronze", argv))
+    ctx = BatchJobContext.from_argv("landing_to_bronze", argv)
+    with ctx.lineage.run(ctx.name, batch_id=ctx.batch_id) as run:
+        landing_to_bronze.run(ctx)
+        job_lineage.landing_to_bronze(run, ctx, ctx.batches.files_in_batch(ctx.batch_id))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 from datetime import timedelta
 
 from gladiator.errors import ConfigurationError
+from gladiator.jobs import job_lineage
 from gladiator.jobs.context import BatchJobContext
 from gladiator.jobs.mysql_to_bronze import WatermarkStore, run_mysql_to_bronze
 from gladiator.transforms import extract
@@ -36,7 +37,15 @@ def main(argv: list[str]) -> list[dict]:
     if mode not in ("incremental", "full"):
         raise ConfigurationError(f"--extract_mode {mode!r}: use incremental or full")
     seq = int(ctx.args["batch_seq"]) if ctx.args["batch_seq"] else ctx.batch_seq()
-    results = run_mysql_to_bronze(
+    with ctx.lineage.run(ctx.name, batch_id=ctx.batch_id) as run:
+        results = _extract(ctx, mode, seq)
+        job_lineage.mysql_to_bronze(run, ctx, results)
+    print(json.dumps({"job": "mysql_to_bronze", "batch_id": ctx.batch_id, "tables": results}))
+    return results
+
+
+def _extract(ctx: BatchJobContext, mode: str, seq: int) -> list[dict]:
+    return run_mysql_to_bronze(
         ctx.spark,
         source=extract.jdbc_source(ctx.settings.mysql_url, ctx.args["database"] or None),
         store=WatermarkStore(ctx.args["job_state_table"], ctx.client("dynamodb")),
@@ -49,8 +58,6 @@ def main(argv: list[str]) -> list[dict]:
         max_partitions=int(ctx.args["max_partitions"]),
         overlap=timedelta(seconds=float(ctx.args["overlap_seconds"])),
     )
-    print(json.dumps({"job": "mysql_to_bronze", "batch_id": ctx.batch_id, "tables": results}))
-    return results
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 
+from gladiator.jobs import job_lineage
 from gladiator.jobs.context import BatchJobContext
 from gladiator.jobs.silver_to_gold import run_silver_to_gold
 
@@ -25,15 +26,17 @@ def main(argv: list[str]) -> dict:
     def register(name: str, location: str, schema, partitions, doc) -> None:
         ctx.register("gold", name, schema, list(partitions))
 
-    report = run_silver_to_gold(
-        ctx.spark,
-        silver_root=ctx.uri("silver", "").rstrip("/"),
-        gold_root=ctx.uri("gold", "").rstrip("/"),
-        batch_id=ctx.batch_id,
-        batch_seq=seq,
-        tables=[t for t in ctx.args["tables"].split(",") if t] or None,
-        register=register if ctx.args["register"].lower() != "false" else None,
-    )
+    with ctx.lineage.run(ctx.name, batch_id=ctx.batch_id) as run:
+        report = run_silver_to_gold(
+            ctx.spark,
+            silver_root=ctx.uri("silver", "").rstrip("/"),
+            gold_root=ctx.uri("gold", "").rstrip("/"),
+            batch_id=ctx.batch_id,
+            batch_seq=seq,
+            tables=[t for t in ctx.args["tables"].split(",") if t] or None,
+            register=register if ctx.args["register"].lower() != "false" else None,
+        )
+        job_lineage.silver_to_gold(run, ctx, report)
     print(json.dumps({"job": "silver_to_gold", "batch_id": ctx.batch_id, "batch_seq": seq, "tables": report}))
     return report
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from gladiator.ingestion.batches import BatchStore
     from gladiator.ingestion.ledger import Ledger
+    from gladiator.lineage.emit import Lineage
     from gladiator.runs import RunStore
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,13 @@ class BatchJobContext:
         from gladiator.runs import RunStore
 
         return RunStore(self.args["job_state_table"], self.ledger.client)
+
+    @cached_property
+    def lineage(self) -> Lineage:
+        """OpenLineage run events of this job (a file locally, HTTP on AWS): gladiator.lineage."""
+        from gladiator.lineage.emit import Lineage
+
+        return Lineage.for_settings(self.settings)
 
     def batch_seq(self) -> int:
         batch = self.batches.get(self.batch_id)

@@ -9,8 +9,8 @@ are known after its claim, the written tables after the writes)::
 
 Emission never fails the job: a transport error is logged and the run goes on (lineage is
 observability, not data). Locally the events are JSON lines in ``<home>/lineage/events.jsonl``
-(the file transport, append mode); on AWS they go to the HTTP endpoint named in the CDK
-configuration (``GLADIATOR_LINEAGE_URL``); with neither, nothing is sent.
+(``Settings.lineage_file``: the file transport, append mode); on AWS they go to the HTTP
+endpoint named in the CDK configuration (``Settings.lineage_url``); with neither, nothing is sent.
 """
 
 from __future__ import annotations
@@ -34,16 +34,20 @@ from openlineage.client.generated.data_quality_assertions_dataset import (
 )
 from openlineage.client.generated.data_quality_metrics_dataset import DataQualityMetricsDatasetFacet
 from openlineage.client.generated.error_message_run import ErrorMessageRunFacet
+from openlineage.client.generated.parent_run import Job as ParentJob
+from openlineage.client.generated.parent_run import ParentRunFacet
+from openlineage.client.generated.parent_run import Run as ParentRun
 from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 from openlineage.client.transport.noop import NoopConfig, NoopTransport
 from openlineage.client.uuid import generate_new_uuid
 
+from gladiator.config import Settings
+
 log = logging.getLogger(__name__)
 
 JOB_NAMESPACE = "gladiator"
 PRODUCER = "https://github.com/gladiator/gladiator"
-EVENTS_FILE = "events.jsonl"
 
 
 @attr.define
@@ -67,19 +71,13 @@ def dataset_name(uri: str) -> tuple[str, str]:
     return "file", str(Path(parsed.path or uri))
 
 
-def events_path(home: Path) -> Path:
-    """Where the local file transport writes (one JSON event per line)."""
-    return home / "lineage" / EVENTS_FILE
-
-
-def make_client(*, home: Path | None = None, url: str | None = None) -> OpenLineageClient:
-    """HTTP to ``url`` if given (AWS), else the file under ``home`` (local), else no transport."""
+def make_client(*, file: Path | None = None, url: str | None = None) -> OpenLineageClient:
+    """HTTP to ``url`` if given (AWS), else append to ``file`` (local), else no transport."""
     if url:
         return OpenLineageClient(transport=HttpTransport(HttpConfig(url=url, timeout=5.0)))
-    if home is not None:
-        path = events_path(home)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(path), append=True)))
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        return OpenLineageClient(transport=FileTransport(FileConfig(log_file_path=str(file), append=True)))
     return OpenLineageClient(transport=NoopTransport(NoopConfig()))
 
 
@@ -92,6 +90,15 @@ class LineageRun:
     run_id: str = field(default_factory=lambda: str(generate_new_uuid()))
     inputs: dict[str, InputDataset] = field(default_factory=dict)
     outputs: dict[str, OutputDataset] = field(default_factory=dict)
+    parent: LineageRun | None = None
+    steps: list[LineageRun] = field(default_factory=list)
+
+    def step(self, name: str) -> LineageRun:
+        """A child run ``<job>.<name>`` (one entity or table of the job), with datasets of its
+        own: its edges then link exactly what that step read to what it wrote."""
+        child = LineageRun(job=f"{self.job}.{name}", batch_id=self.batch_id, parent=self)
+        self.steps.append(child)
+        return child
 
     def input(self, uri: str, *, checks: Mapping[str, tuple[int, int]] | None = None) -> None:
         """Add an input; ``checks`` maps a rule name to ``(rows checked, rows failed)``."""
@@ -116,6 +123,11 @@ class LineageRun:
         facets: dict[str, Any] = {}
         if self.batch_id:
             facets["gladiator_batch"] = BatchRunFacet(batchId=self.batch_id)
+        if self.parent is not None:
+            facets["parent"] = ParentRunFacet(
+                run=ParentRun(runId=self.parent.run_id),
+                job=ParentJob(namespace=JOB_NAMESPACE, name=self.parent.job),
+            )
         if error is not None:
             facets["errorMessage"] = ErrorMessageRunFacet(
                 message=str(error)[:2000], programmingLanguage="python"
@@ -137,6 +149,11 @@ class Lineage:
     def __init__(self, client: OpenLineageClient) -> None:
         self._client = client
 
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Lineage:
+        """The file transport locally, HTTP on AWS when an endpoint is configured."""
+        return cls(make_client(file=settings.lineage_file, url=settings.lineage_url))
+
     def _send(self, event: RunEvent) -> None:
         try:
             self._client.emit(event)
@@ -145,7 +162,10 @@ class Lineage:
 
     @contextmanager
     def run(self, job: str, *, batch_id: str | None = None) -> Iterator[LineageRun]:
-        """START now; COMPLETE with the datasets added, or FAIL with the error (re-raised)."""
+        """START now; COMPLETE with the datasets added, or FAIL with the error (re-raised).
+
+        The steps of a completed run are sent as complete child runs (START and COMPLETE, with a
+        parent facet) before the run's own COMPLETE; a failed run sends none of them."""
         current = LineageRun(job=job, batch_id=batch_id)
         self._send(current.event(RunState.START))
         try:
@@ -153,4 +173,7 @@ class Lineage:
         except BaseException as exc:
             self._send(current.event(RunState.FAIL, exc))
             raise
+        for step in current.steps:
+            self._send(step.event(RunState.START))
+            self._send(step.event(RunState.COMPLETE))
         self._send(current.event(RunState.COMPLETE))

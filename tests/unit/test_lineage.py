@@ -9,34 +9,55 @@ import pytest
 from click.testing import CliRunner
 
 from gladiator.lineage import graph
-from gladiator.lineage.emit import Lineage, events_path, make_client
+from gladiator.lineage.emit import Lineage, make_client
 
 LAKE = "s3a://lake"
+EVENTS = "lineage/events.jsonl"
 FILES = ["s3://landing/orders/a.csv", "s3://landing/orders/b.csv", "s3://landing/lineitem/c.csv"]
 
 
 def _emit_batch(home: Path, batch_id: str, files: list[str]) -> None:
-    lineage = Lineage(make_client(home=home))
+    """What the three batch jobs emit for one batch: one step per entity or gold table."""
+    lineage = Lineage(make_client(file=home / EVENTS))
     with lineage.run("landing_to_bronze", batch_id=batch_id) as run:
-        for uri in files:
-            run.input(uri)
-        run.output(f"{LAKE}/bronze/orders", rows=10)
-        run.output(f"{LAKE}/bronze/lineitem", rows=40)
+        for entity in ("orders", "lineitem"):
+            step = run.step(entity)
+            for uri in files:
+                if f"/{entity}/" in uri:
+                    step.input(uri)
+            step.output(f"{LAKE}/bronze/{entity}", rows=10)
     with lineage.run("bronze_to_silver", batch_id=batch_id) as run:
         for entity in ("orders", "lineitem"):
-            run.input(f"{LAKE}/bronze/{entity}", checks={f"{entity}_rule": (10, 1)})
-            run.output(f"{LAKE}/silver/{entity}", rows=9)
+            step = run.step(entity)
+            step.input(f"{LAKE}/bronze/{entity}", checks={f"{entity}_rule": (10, 1)})
+            step.output(f"{LAKE}/silver/{entity}", rows=9)
     with lineage.run("silver_to_gold", batch_id=batch_id) as run:
-        run.input(f"{LAKE}/silver/orders")
-        run.input(f"{LAKE}/silver/lineitem")
-        run.output(f"{LAKE}/gold/fact_sales", rows=36)
+        step = run.step("fact_sales")
+        step.input(f"{LAKE}/silver/orders")
+        step.input(f"{LAKE}/silver/lineitem")
+        step.output(f"{LAKE}/gold/fact_sales", rows=36)
 
 
 def test_a_run_is_a_start_then_a_complete_with_its_datasets(tmp_path: Path) -> None:
     _emit_batch(tmp_path, "b1", FILES)
-    events = list(graph.read_events(events_path(tmp_path)))
-    assert [e["eventType"] for e in events] == ["START", "COMPLETE"] * 3
-    complete = events[3]
+    events = list(graph.read_events(tmp_path / EVENTS))
+    # per job: START, then each step's START + COMPLETE, then the job's COMPLETE
+    assert [(e["job"]["name"], e["eventType"]) for e in events[:6]] == [
+        ("landing_to_bronze", "START"),
+        ("landing_to_bronze.orders", "START"),
+        ("landing_to_bronze.orders", "COMPLETE"),
+        ("landing_to_bronze.lineitem", "START"),
+        ("landing_to_bronze.lineitem", "COMPLETE"),
+        ("landing_to_bronze", "COMPLETE"),
+    ]
+    complete = next(
+        e for e in events if e["job"]["name"] == "bronze_to_silver.orders" and e["eventType"] == "COMPLETE"
+    )
+    parent = complete["run"]["facets"]["parent"]
+    assert parent["job"]["name"] == "bronze_to_silver"
+    assert parent["run"]["runId"] == next(
+        e["run"]["runId"] for e in events if e["job"]["name"] == "bronze_to_silver"
+    )
     assert complete["run"]["facets"]["gladiator_batch"]["batchId"] == "b1"
     assertions = complete["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
     assert assertions == [{"assertion": "orders_rule", "success": False, "params": {}}]
@@ -44,12 +65,12 @@ def test_a_run_is_a_start_then_a_complete_with_its_datasets(tmp_path: Path) -> N
 
 
 def test_a_failed_run_emits_fail_and_makes_no_edge(tmp_path: Path) -> None:
-    lineage = Lineage(make_client(home=tmp_path))
+    lineage = Lineage(make_client(file=tmp_path / EVENTS))
     with pytest.raises(RuntimeError), lineage.run("silver_to_gold", batch_id="b9") as run:
         run.input(f"{LAKE}/silver/orders")
         run.output(f"{LAKE}/gold/fact_orders")
         raise RuntimeError("boom")
-    events = list(graph.read_events(events_path(tmp_path)))
+    events = list(graph.read_events(tmp_path / EVENTS))
     assert [e["eventType"] for e in events] == ["START", "FAIL"]
     assert events[1]["run"]["facets"]["errorMessage"]["message"] == "boom"
     assert graph.edges(events) == set()
@@ -58,12 +79,15 @@ def test_a_failed_run_emits_fail_and_makes_no_edge(tmp_path: Path) -> None:
 def test_upstream_of_gold_reaches_every_landing_file_of_the_batch(tmp_path: Path) -> None:
     _emit_batch(tmp_path, "b1", FILES)
     _emit_batch(tmp_path, "b2", ["s3://landing/orders/later.csv"])
-    found = graph.edges(graph.read_events(events_path(tmp_path)), batch_id="b1")
+    found = graph.edges(graph.read_events(tmp_path / EVENTS), batch_id="b1")
     target = graph.resolve("gold.fact_sales", [e.target for e in found])
     tree = graph.upstream(target, found)
     landing = {node for node in tree if node.startswith("s3://landing/")}
     assert landing == set(FILES)  # b2's file is not in b1's graph
     assert {"s3://lake/bronze/orders", "s3://lake/silver/orders", "s3://lake/silver/lineitem"} <= set(tree)
+    # a step links only what it read to what it wrote: silver orders comes from the orders files
+    orders_tree = graph.upstream("s3://lake/silver/orders", found)
+    assert {n for n in orders_tree if n.startswith("s3://landing/")} == {FILES[0], FILES[1]}
 
 
 def test_cli_prints_the_tree_and_refuses_an_unknown_table(
@@ -72,7 +96,7 @@ def test_cli_prints_the_tree_and_refuses_an_unknown_table(
     from gladiator import constants
     from gladiator_cli import cli
 
-    monkeypatch.setenv(constants.HOME, str(tmp_path))
+    monkeypatch.setenv(constants.LINEAGE_FILE, str(tmp_path / EVENTS))
     _emit_batch(tmp_path, "b1", FILES)
     result = CliRunner().invoke(cli, ["lineage", "--table", "gold.fact_sales", "--batch", "b1"])
     assert result.exit_code == 0, result.output
@@ -81,9 +105,11 @@ def test_cli_prints_the_tree_and_refuses_an_unknown_table(
         assert uri in result.output
     as_json = CliRunner().invoke(cli, ["lineage", "--table", "gold.fact_sales", "--json"])
     assert {e["job"] for e in json.loads(as_json.output)["edges"]} == {
-        "landing_to_bronze",
-        "bronze_to_silver",
-        "silver_to_gold",
+        "landing_to_bronze.orders",
+        "landing_to_bronze.lineitem",
+        "bronze_to_silver.orders",
+        "bronze_to_silver.lineitem",
+        "silver_to_gold.fact_sales",
     }
     unknown = CliRunner().invoke(cli, ["lineage", "--table", "gold.nope"])
     assert unknown.exit_code != 0
