@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 
 from gladiator.config import load_settings, use_local_credentials
 from gladiator.spark import get_spark
+from gladiator.transforms.bronze import BATCH_ID
 from streaming import job, kafka
 from streaming.config import StreamConfig, StreamPaths
 from streaming.producer import produce
@@ -118,7 +119,7 @@ def latency(settings, spark, lake: str, rate: int, seconds: float) -> dict:
     paths = StreamPaths(config.root(settings), config.stream_name)
     rows = (
         spark.read.format("delta").load(paths.silver_lineitem)
-        .groupBy("l_orderkey").agg(F.max("updated_at").alias("produced_at"), F.max("_batch_id").alias("b"))
+        .groupBy("l_orderkey").agg(F.max("updated_at").alias("produced_at"), F.max(BATCH_ID).alias("b"))
         .collect()
     )  # fmt: skip
     delta_lat, kpi_lat = [], []

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -338,20 +338,37 @@ def guarded_merge(
 
         on = F.expr(str(on)) & bounded
     matched = _matched_condition(keys, update_columns or updates.columns, version_column, only_changed)
+
+    def execute() -> None:
+        _execute_merge(
+            updates, path, on, matched=matched, update_columns=update_columns, insert=insert,
+            delete_missing=delete_missing,
+        )  # fmt: skip
+
+    return _commit_with_retries(
+        spark, path, execute, app_id=app_id, version=version, user_metadata=user_metadata,
+        conflict_retries=conflict_retries,
+    )  # fmt: skip
+
+
+def _commit_with_retries(
+    spark: SparkSession,
+    path: str,
+    execute: Callable[[], None],
+    *,
+    app_id: str,
+    version: int,
+    user_metadata: dict[str, Any] | None,
+    conflict_retries: int,
+) -> bool:
+    """Run one DML ``execute`` in :func:`transaction`; retried on a concurrent commit (True if
+    this call committed, False if ``(app_id, version)`` already was)."""
     for attempt in range(conflict_retries + 1):
         if already_committed(spark, path, app_id, version):
             return False
         try:
             with transaction(spark, app_id=app_id, version=version, user_metadata=user_metadata):
-                _execute_merge(
-                    updates,
-                    path,
-                    on,
-                    matched=matched,
-                    update_columns=update_columns,
-                    insert=insert,
-                    delete_missing=delete_missing,
-                )
+                execute()
             return True
         except Exception as exc:
             if not _is_conflict(exc) or attempt == conflict_retries:

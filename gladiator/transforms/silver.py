@@ -18,6 +18,12 @@ Cleaning: string columns are normalised per ``Column.normalize`` ("trim", "upper
 "none" untouched); every other column is trimmed and an empty value is NULL. Numbers must be plain
 decimal text (``-12.30``; no exponent, no thousands separator) that fits the type without
 rounding; dates ``YYYY-MM-DD``; timestamps ``YYYY-MM-DD HH:MM:SS[.ffffff]`` in UTC.
+
+Shared with the stream (streaming/batch.py, streaming/plan.py) and gold, which re-code none of it:
+a check is ``(condition, reason, detail)`` (:data:`Check`, :func:`rule_check` for a contract or
+cross-entity rule), :func:`first_failure` picks the first failing one, :func:`with_reason` splits
+it into ``_reason``/``_reason_detail``; :func:`silver_rows` is the silver row layout and
+:func:`with_partitions`/:func:`partition_columns` the contract's derived partition columns.
 """
 
 from __future__ import annotations

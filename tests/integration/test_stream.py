@@ -27,6 +27,7 @@ from pyspark.sql import functions as F
 from gladiator import metrics
 from gladiator.config import Settings
 from gladiator.errors import ConfigurationError, ServiceError
+from gladiator.transforms.bronze import REASON
 from streaming import job, kafka, kpis
 from streaming.config import StreamConfig, StreamPaths
 from streaming.producer import Faults, ProduceReport, produce, tpch_dir
@@ -111,8 +112,8 @@ def _check_exactly_once(spark, settings: Settings, config: StreamConfig, report:
 
     expected_dead = Counter(report.dead_letters)
     assert Counter(_read_dlq(settings, config.dead_letter_topic())) == expected_dead, "DLQ topic"
-    dead = spark.read.format("delta").load(paths.dead_letter).select("value", "_reason").collect()
-    assert Counter((r["value"], r["_reason"]) for r in dead) == expected_dead, "dead-letter table"
+    dead = spark.read.format("delta").load(paths.dead_letter).select("value", REASON).collect()
+    assert Counter((r["value"], r[REASON]) for r in dead) == expected_dead, "dead-letter table"
 
     dynamodb = boto3.client("dynamodb", **settings.boto3_kwargs())
     live = kpis.read_window_totals(dynamodb, config.kpi_table_name(settings), prefix=config.kpi_prefix)
