@@ -161,8 +161,6 @@ def start(
     fail_after: Callable[[int, str], None] | None = None,
 ) -> StreamHandle:
     """Check the configuration, then start the query; returns its handle."""
-    import boto3
-
     preflight(settings, config)
     spark = spark or get_spark(f"gladiator-stream-{config.stream_name}", settings=settings)
     # The contract checks are long CASE WHEN chains; Catalyst's constraint propagation is
@@ -182,7 +180,7 @@ def start(
     writer = BatchWriter(
         config=config,
         paths=paths,
-        dynamodb=dynamodb or boto3.client("dynamodb", **settings.boto3_kwargs()),  # type: ignore[call-overload]
+        dynamodb=dynamodb or settings.client("dynamodb"),
         kpi_table=config.kpi_table_name(settings),
         publisher=publisher,
         customer_regions=customer_regions(spark, paths),

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from gladiator import catalog
-from gladiator.config import Settings, load_settings
+from gladiator import catalog, constants
+from gladiator.config import Settings, environment, load_settings
 from gladiator.jobs.args import parse_job_args
 from gladiator.lake import lake_path
 from gladiator.pipeline import COMMON_ARGUMENTS
@@ -33,16 +33,16 @@ log = logging.getLogger(__name__)
 
 # Fault injection for the crash-safety tests: the job SIGKILLs its process group at the named
 # point(s) (comma-separated). With $GLADIATOR_CRASH_MARKERS (a folder) each point fires once.
-CRASH_AT_ENV = "GLADIATOR_CRASH_AT"
-CRASH_MARKERS_ENV = "GLADIATOR_CRASH_MARKERS"
+CRASH_AT_ENV = constants.CRASH_AT
+CRASH_MARKERS_ENV = constants.CRASH_MARKERS
 CODECS = ("zstd", "snappy", "gzip")
 
 
 def crash_point(name: str) -> None:
     """Die like ``kill -9`` here if ``$GLADIATOR_CRASH_AT`` names this point (tests only)."""
-    if name not in os.environ.get(CRASH_AT_ENV, "").split(","):
+    if name not in environment().get(CRASH_AT_ENV, "").split(","):
         return
-    markers = os.environ.get(CRASH_MARKERS_ENV)
+    markers = environment().get(CRASH_MARKERS_ENV)
     if markers:
         marker = os.path.join(markers, name.replace(":", "_").replace("/", "_"))
         if os.path.exists(marker):
@@ -108,9 +108,7 @@ class BatchJobContext:
         return spark
 
     def client(self, service: str) -> Any:
-        import boto3
-
-        return boto3.client(service, **self.settings.boto3_kwargs())  # type: ignore[call-overload]
+        return self.settings.client(service)
 
     @cached_property
     def ledger(self) -> Ledger:

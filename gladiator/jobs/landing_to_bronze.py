@@ -16,6 +16,7 @@ from collections import defaultdict
 from gladiator import lake
 from gladiator.contracts import CONTRACTS, Contract
 from gladiator.errors import GladiatorError
+from gladiator.formats import FORMATS, format_of
 from gladiator.ingestion.model import LedgerEntry, LedgerState
 from gladiator.jobs.context import BatchJobContext, crash_point
 from gladiator.transforms import bronze
@@ -34,8 +35,8 @@ def landing_files(entries: list[LedgerEntry], batch_id: str) -> dict[str, list[b
             raise GladiatorError(
                 f"{entry.file_id}: state {entry.state} in batch {entry.batch_id}, not {batch_id}"
             )
-        fmt = entry.format or bronze.format_of(entry.key)
-        if entry.entity not in CONTRACTS or fmt not in bronze.FORMATS:
+        fmt = entry.format or format_of(entry.key)
+        if entry.entity not in CONTRACTS or fmt not in FORMATS:
             raise GladiatorError(
                 f"{entry.file_id}: entity {entry.entity!r} / format {fmt!r} cannot be loaded"
             )

@@ -18,11 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gladiator import lake
 from gladiator.contracts import CONTRACTS
+from gladiator.timestamps import TEXT_FORMAT, utc_now_iso
 from gladiator.transforms import extract
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_TS = "%Y-%m-%d %H:%M:%S.%f"
+_TS = TEXT_FORMAT  # the contract text format of a timestamp
 
 
 def app_id(table: str) -> str:
@@ -105,7 +106,7 @@ class WatermarkStore:
                 ":high": {"S": _text(high)},
                 ":seq": {"N": str(seq)},
                 ":rows": {"N": str(rows)},
-                ":now": {"S": datetime.now(UTC).isoformat()},
+                ":now": {"S": utc_now_iso()},
             },
         )
 

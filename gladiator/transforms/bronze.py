@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gladiator.contracts import Contract
+from gladiator.formats import FORMATS
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,7 +48,6 @@ REASON_DETAIL = "_reason_detail"
 PARSE_ERROR = "_parse_error"
 RAW_RECORD = "_raw_record"
 
-FORMATS = ("csv", "csv.gz", "jsonl", "parquet")
 ROWS_PER_ARROW_BATCH = 65_536
 # pyarrow's streaming CSV reader reads a fixed number of blocks ahead: with 1 MB blocks a worker
 # holds ~160 MB whatever the file's size (16 MB blocks: ~500 MB), at the same parse speed.
@@ -62,14 +62,6 @@ class LandingFile:
     entity: str
     format: str  # one of FORMATS
     version_id: str | None = None
-
-
-def format_of(key: str) -> str | None:
-    """The landing format from a key's extension (``.csv``, ``.csv.gz``, ``.jsonl``, ``.parquet``)."""
-    for fmt in sorted(FORMATS, key=len, reverse=True):
-        if key.endswith("." + fmt):
-            return fmt
-    return None
 
 
 # --- pure parsers: bytes -> Arrow table of strings ------------------------------------------

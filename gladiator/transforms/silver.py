@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from gladiator.contracts import Column, Contract, ReasonCode, get_contract
 from gladiator.contracts.model import CrossEntityRule, DerivedColumn, Rule
+from gladiator.outcomes import RowFate
 from gladiator.transforms.bronze import (
     BATCH_ID,
     INGESTED_AT,
@@ -57,7 +58,8 @@ Check = tuple["SparkColumn", "StrEnum", "SparkColumn"]
 ROW_REASON = REASON + "_row"  # struct(reason, detail) of cast_to_contract's row-level checks
 REFERENCE_REASON = REASON + "_ref"  # struct(reason, detail) of check_references
 FATE = "_fate"
-ACCEPTED, QUARANTINED, DUPLICATE, STALE = "accepted", "quarantined", "duplicate", "stale"
+# The row fates (gladiator.outcomes.RowFate) as plain strings, for Spark literals.
+ACCEPTED, QUARANTINED, DUPLICATE, STALE = (fate.value for fate in RowFate)
 FATES = (ACCEPTED, QUARANTINED, DUPLICATE, STALE)
 SILVER_METADATA = (BATCH_ID, INGESTED_AT, SOURCE)
 

@@ -12,6 +12,7 @@ import pytest
 
 from gladiator.contracts import get_contract
 from gladiator.contracts.types import arrow_schema
+from gladiator.formats import format_of
 from gladiator.transforms import bronze
 
 REGION = get_contract("region")
@@ -109,7 +110,7 @@ def test_parquet_typed_values_become_csv_text():
     ],
 )
 def test_format_of(key, fmt):
-    assert bronze.format_of(key) == fmt
+    assert format_of(key) == fmt
 
 
 @pytest.mark.parametrize("fmt", ["csv", "csv.gz"])
