@@ -75,7 +75,7 @@ def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.Lan
     if _check_order(ctx, bronze_path, seq):
         log.info("%s: batch %s already in bronze; skipped", contract.name, ctx.batch_id)
         return
-    fetch = bronze.s3_fetcher(ctx.settings.boto3_kwargs())
+    fetch = bronze.s3_fetcher(ctx.settings)
     parsed = bronze.read_landing_files(ctx.spark, files, contract, fetch).persist(batch_cache_level())
     try:
         counts = {

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.types import StructType
 
+    from gladiator.config import Settings
+
 # Lineage columns of every bronze table (DESIGN §1, docs/HELPERS.md "Lake layout").
 SOURCE = "_source"
 SOURCE_FILE = "_source_file"
@@ -304,7 +306,7 @@ def _parsed_spark_schema(contract: Contract) -> StructType:
 Fetch = Callable[[str, "str | None", str], None]
 
 
-def s3_fetcher(boto3_kwargs: dict[str, str]) -> Fetch:
+def s3_fetcher(settings: Settings) -> Fetch:
     """A picklable ``(uri, version_id, local_path) -> None`` that copies one S3 object version to a
     local file with boto3, one GET streamed in 1 MB pieces (client made lazily on the worker;
     credentials from the worker's environment or role). ``download_file``'s threaded ranged GETs
@@ -313,10 +315,8 @@ def s3_fetcher(boto3_kwargs: dict[str, str]) -> Fetch:
     def fetch(uri: str, version_id: str | None, local_path: str) -> None:
         import shutil
 
-        import boto3
-
         bucket, _, key = uri.removeprefix("s3://").removeprefix("s3a://").partition("/")
-        client = boto3.client("s3", **boto3_kwargs)  # type: ignore[call-overload]
+        client = settings.client("s3")
         extra = {"VersionId": version_id} if version_id else {}
         body = client.get_object(Bucket=bucket, Key=key, **extra)["Body"]
         with open(local_path, "wb") as out:
