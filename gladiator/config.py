@@ -205,9 +205,14 @@ def aws_settings(**overrides: object) -> Settings:
     return replace(settings, **overrides)  # type: ignore[arg-type]
 
 
+def profile_name() -> str:
+    """``$GLADIATOR_PROFILE``, default ``local``."""
+    return os.environ.get(env.PROFILE) or "local"
+
+
 def load_settings(profile: str | None = None, **overrides: object) -> Settings:
     """The settings of ``profile`` (default: ``$GLADIATOR_PROFILE`` or ``local``)."""
-    profile = profile or os.environ.get(env.PROFILE, "local")
+    profile = profile or profile_name()
     if profile == "local":
         return local_settings(**overrides)
     if profile == "aws":
