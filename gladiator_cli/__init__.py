@@ -10,13 +10,12 @@ imports its heavy dependencies (Spark, boto3, Kafka) inside the command that nee
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 
 import click
 
 from gladiator import constants as env
-from gladiator.config import use_local_credentials
+from gladiator.config import profile_name, use_local_credentials
 from gladiator_cli._boundary import GladiatorGroup
 from gladiator_cli._needs import needs
 
@@ -38,7 +37,7 @@ def cli(debug: bool) -> None:
     Everything runs against the local emulation by default (profile `local`); set
     GLADIATOR_PROFILE=aws to use a deployed account. Start with `gladiator local up`.
     """
-    if os.environ.get(env.PROFILE, "local") == "local":
+    if profile_name() == "local":
         use_local_credentials()  # the emulators accept any key; never needed on AWS
 
 
