@@ -207,6 +207,9 @@ SLOW_EVENTS = int(os.environ.get("GLADIATOR_STREAM_SLOW_EVENTS", "200000"))
 
 
 @pytest.mark.slow
+# 14 min on a quiet 2-core machine (CI, 2026-12-02), close to the suite's 900 s default: it failed
+# on that timeout, not on an assertion, on a loaded machine. The size is kept.
+@pytest.mark.timeout(1800)
 def test_exactly_once_at_scale_through_restarts_and_an_isolated_broker_restart(
     spark, local_stack, tmp_path
 ) -> None:
