@@ -17,12 +17,18 @@ scheduled maintenance job OPTIMIZEs silver with ``ZORDER BY contract.cluster_by`
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from gladiator import lake
+from gladiator import lake, quality
 from gladiator.contracts import CONTRACTS, Contract
 from gladiator.jobs.context import BatchJobContext, crash_point
+from gladiator.quality import EntitySummary, RuleResult
 from gladiator.transforms import bronze, silver
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +62,12 @@ def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str
         rows, contract, parents=parents, current=_silver_or_none(ctx, contract.name)
     ).persist(batch_cache_level())
     try:
-        by_fate = {
-            r[silver.FATE]: int(r["n"])
-            for r in classified.groupBy(silver.FATE).count().withColumnRenamed("count", "n").collect()
-        }
-        counts = {fate: by_fate.get(fate, 0) for fate in silver.FATES}
-        counts = {
-            "rows_in": sum(counts.values()),
-            "accepted": counts[silver.ACCEPTED],
-            "quarantined": counts[silver.QUARANTINED],
-            "duplicates": counts[silver.DUPLICATE],
-            "stale": counts[silver.STALE],
-        }
+        tally = tally_fates(classified, contract)
+        counts = tally.counts
         if counts["rows_in"] == 0:
             return None
         ctx.runs.put_counts(ctx.batch_id, STAGE, contract.name, counts)
+        record_quality(ctx, contract, tally)
         meta = {"batch_id": ctx.batch_id, "job": APP_ID}
         if counts["quarantined"]:
             rejected = silver.quarantined_rows(classified, contract)
@@ -93,6 +90,70 @@ def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str
         return counts
     finally:
         classified.unpersist()
+
+
+@dataclass(frozen=True)
+class FateTally:
+    """One aggregation over a classified batch: rows per fate, failed rows per rule, and the
+    newest accepted ``version_column`` value."""
+
+    by_fate: dict[str, int]
+    failed_by_rule: dict[str, int]
+    newest_accepted: datetime | None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        by_fate = {fate: self.by_fate.get(fate, 0) for fate in silver.FATES}
+        return {
+            "rows_in": sum(by_fate.values()),
+            "accepted": by_fate[silver.ACCEPTED],
+            "quarantined": by_fate[silver.QUARANTINED],
+            "duplicates": by_fate[silver.DUPLICATE],
+            "stale": by_fate[silver.STALE],
+        }
+
+
+def tally_fates(classified: DataFrame, contract: Contract) -> FateTally:
+    from pyspark.sql import functions as F
+
+    rows = (
+        classified.groupBy(silver.FATE, silver.RULE)
+        .agg(F.count(F.lit(1)).alias("n"), F.max(contract.version_column).alias("newest"))
+        .collect()
+    )
+    by_fate: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    newest = None
+    for r in rows:
+        by_fate[r[silver.FATE]] = by_fate.get(r[silver.FATE], 0) + int(r["n"])
+        if r[silver.FATE] == silver.QUARANTINED:
+            failed[r[silver.RULE]] = failed.get(r[silver.RULE], 0) + int(r["n"])
+        if r[silver.FATE] == silver.ACCEPTED and r["newest"] is not None:
+            newest = r["newest"] if newest is None else max(newest, r["newest"])
+    return FateTally(by_fate, failed, newest)
+
+
+def record_quality(ctx: BatchJobContext, contract: Contract, tally: FateTally) -> None:
+    """Every rule's checked/failed rows for this batch, the entity's summary, and EMF metrics."""
+    checked = tally.counts["rows_in"]
+    results = [
+        RuleResult(
+            run_id=ctx.batch_id,
+            entity=contract.name,
+            rule=rule,
+            checked=checked,
+            failed=tally.failed_by_rule.get(rule, 0),
+            text=text,
+        )
+        for rule, text in silver.rule_texts(contract).items()
+    ]
+    newest = tally.newest_accepted.isoformat() + "Z" if tally.newest_accepted else None
+    summary = EntitySummary(
+        run_id=ctx.batch_id, entity=contract.name, accepted=tally.counts["accepted"], newest=newest
+    )
+    ctx.quality.put(results, summary)
+    for line in quality.emf_lines(results, stage=STAGE):
+        print(line)
 
 
 def run(ctx: BatchJobContext) -> dict[str, dict[str, int]]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gladiator.ingestion.batches import BatchStore
     from gladiator.ingestion.ledger import Ledger
     from gladiator.lineage.emit import Lineage
+    from gladiator.quality import QualityStore
     from gladiator.runs import RunStore
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,13 @@ class BatchJobContext:
         from gladiator.runs import RunStore
 
         return RunStore(self.args["job_state_table"], self.ledger.client)
+
+    @cached_property
+    def quality(self) -> QualityStore:
+        """Rule-level data-quality results of this run (gladiator.quality)."""
+        from gladiator.quality import QualityStore
+
+        return QualityStore(self.args["job_state_table"], self.ledger.client)
 
     @cached_property
     def lineage(self) -> Lineage:

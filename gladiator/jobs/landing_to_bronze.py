@@ -19,12 +19,16 @@ from gladiator.errors import GladiatorError
 from gladiator.formats import FORMATS, format_of
 from gladiator.ingestion.model import LedgerEntry, LedgerState
 from gladiator.jobs.context import BatchJobContext, crash_point
+from gladiator.quality import RuleResult
 from gladiator.transforms import bronze
 
 log = logging.getLogger(__name__)
 
 APP_ID = "landing_to_bronze"
 STAGE = "landing"
+# The data-quality rule of the landing stage: a record parses into the contract's columns (a
+# malformed one is quarantined here, before silver's checks).
+LANDING_RULE = "record_parses"
 
 
 def landing_files(entries: list[LedgerEntry], batch_id: str) -> dict[str, list[bronze.LandingFile]]:
@@ -96,6 +100,15 @@ def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.Lan
                 "malformed": malformed,
             },
         )
+        parses = RuleResult(
+            run_id=ctx.batch_id,
+            entity=contract.name,
+            rule=LANDING_RULE,
+            checked=loaded + malformed,
+            failed=malformed,
+            text="the record parses into the contract's columns",
+        )
+        ctx.quality.put([parses])
         meta = {"batch_id": ctx.batch_id, "job": APP_ID}
         if malformed:
             rejected = bronze.malformed_to_quarantine(

@@ -52,9 +52,11 @@ if TYPE_CHECKING:
     from pyspark.sql import Column as SparkColumn
     from pyspark.sql import DataFrame
 
-# One check: (condition TRUE when the row fails, reason code, detail text). Lists of checks are
-# evaluated in order by first_failure (batch and stream share them).
-Check = tuple["SparkColumn", "StrEnum", "SparkColumn"]
+# One check: (condition TRUE when the row fails, reason code, detail text[, rule name]). Lists of
+# checks are evaluated in order by first_failure (batch and stream share them). The rule name is
+# what data-quality results count a failure under (gladiator.quality); without one, the reason code.
+Check = tuple["SparkColumn", "StrEnum", "SparkColumn"] | tuple["SparkColumn", "StrEnum", "SparkColumn", str]
+RULE = REASON + "_rule"  # the name of the first rule a quarantined row failed
 ROW_REASON = REASON + "_row"  # struct(reason, detail) of cast_to_contract's row-level checks
 REFERENCE_REASON = REASON + "_ref"  # struct(reason, detail) of check_references
 FATE = "_fate"
@@ -148,6 +150,7 @@ def cast_to_contract(bronze: DataFrame, contract: Contract) -> DataFrame:
                     F.col(_text(column.name)).isNull(),
                     ReasonCode.NULL_REQUIRED,
                     F.lit(f"{column.name}: missing value in a required column"),
+                    required_rule(column.name),
                 )
             )
     for reason in (ReasonCode.UNPARSABLE_NUMBER, ReasonCode.UNPARSABLE_DATE):
@@ -158,7 +161,7 @@ def cast_to_contract(bronze: DataFrame, contract: Contract) -> DataFrame:
             text = F.col(_text(column.name))
             bad = text.isNotNull() & (~text.rlike(pattern) | F.col(column.name).isNull())
             detail = F.concat(F.lit(f"{column.name}: '"), text, F.lit(f"' is not a valid {column.type}"))
-            checks.append((bad, reason, detail))
+            checks.append((bad, reason, detail, type_rule(column.name)))
     checks += [rule_check(rule) for rule in contract.rules]
     # The text columns only feed the checks: dropped here, they are not carried through the
     # joins, the window and the persisted result (a third of the row's width).
@@ -173,26 +176,63 @@ def rule_check(rule: Rule | CrossEntityRule, *, applies: SparkColumn | None = No
     failed = F.coalesce(~F.expr(rule.predicate), F.lit(False))
     if applies is not None:
         failed = applies & failed
-    return failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}")
+    return failed, rule.reason, F.lit(f"rule {rule.name} failed: {rule.predicate}"), rule.name
+
+
+def required_rule(column: str) -> str:
+    """The rule name of a required column's not-null check."""
+    return f"{column}_required"
+
+
+def type_rule(column: str) -> str:
+    """The rule name of a column's type (parse) check."""
+    return f"{column}_type"
+
+
+def reference_rule(columns: tuple[str, ...], parent: str) -> str:
+    """The rule name of a foreign key check."""
+    return f"{'_'.join(columns)}_references_{parent}"
+
+
+def rule_texts(contract: Contract) -> dict[str, str]:
+    """Every check of ``contract`` in evaluation order: rule name -> what it requires (the rows
+    of the data-quality results; a quarantined row counts under the first one it fails)."""
+    texts = {required_rule(c.name): f"{c.name} IS NOT NULL" for c in contract.columns if not c.nullable}
+    texts |= {
+        type_rule(c.name): f"{c.name} parses as {c.type}" for c in contract.columns if c.type != "string"
+    }
+    texts |= {rule.name: rule.predicate for rule in contract.rules}
+    for fk in contract.foreign_keys:
+        target = f"{fk.references}({', '.join(fk.referenced_columns)})"
+        texts[reference_rule(fk.columns, fk.references)] = f"{', '.join(fk.columns)} found in {target}"
+    texts |= {rule.name: rule.predicate for rule in contract.cross_rules}
+    return texts
 
 
 def first_failure(checks: list[Check]) -> SparkColumn:
-    """struct(reason, detail) of the first failing check, in list order (NULL if none fails)."""
+    """struct(reason, detail, rule) of the first failing check, in list order (NULL if none fails)."""
     from pyspark.sql import functions as F
 
     result = None
-    for condition, reason, detail in checks:
-        value = F.struct(F.lit(str(reason)).alias("reason"), detail.alias("detail"))
+    for check in checks:
+        condition, reason, detail = check[0], check[1], check[2]
+        rule = check[3] if len(check) == 4 else str(reason)
+        value = F.struct(
+            F.lit(str(reason)).alias("reason"), detail.alias("detail"), F.lit(rule).alias("rule")
+        )
         result = F.when(condition, value) if result is None else result.when(condition, value)
     if result is None:
-        return F.lit(None).cast("struct<reason:string,detail:string>")
+        return F.lit(None).cast("struct<reason:string,detail:string,rule:string>")
     return result
 
 
 def with_reason(df: DataFrame, reason: SparkColumn) -> DataFrame:
-    """``df`` with the struct(reason, detail) ``reason`` as ``_reason`` and ``_reason_detail``."""
-    return df.withColumn(REASON, reason.getField("reason")).withColumn(
-        REASON_DETAIL, reason.getField("detail")
+    """``df`` with the struct(reason, detail, rule) ``reason`` as ``_reason``, ``_reason_detail``
+    and ``_reason_rule``."""
+    return (
+        df.withColumn(REASON, reason.getField("reason"))
+        .withColumn(REASON_DETAIL, reason.getField("detail"))
+        .withColumn(RULE, reason.getField("rule"))
     )
 
 
@@ -246,7 +286,14 @@ def check_references(df: DataFrame, contract: Contract, parents: Mapping[str, Da
         detail = F.concat(
             F.lit(f"{','.join(fk.columns)}="), key_text, F.lit(f" not found in {fk.references}")
         )
-        checks.append((present & F.col(marker).isNull(), ReasonCode.DANGLING_FOREIGN_KEY, detail))
+        checks.append(
+            (
+                present & F.col(marker).isNull(),
+                ReasonCode.DANGLING_FOREIGN_KEY,
+                detail,
+                reference_rule(fk.columns, fk.references),
+            )
+        )
     for rule in contract.cross_rules:
         checks.append(rule_check(rule, applies=F.col(markers[(rule.other, rule.join)]).isNotNull()))
     extra = [m for m in markers.values()] + sorted({w for ws in joins.values() for w in ws})
