@@ -64,11 +64,11 @@ DEAD_LETTER_COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass
-class BatchOutcome:
-    """What one micro-batch did (counts of records after event-id dedupe)."""
+@dataclass(kw_only=True)
+class EventCounts:
+    """What became of the stream's records (counted after event-id dedupe): one micro-batch's, or
+    a run's total (``add``)."""
 
-    batch_id: int
     records: int = 0
     orders_placed: int = 0
     lines: int = 0
@@ -76,6 +76,19 @@ class BatchOutcome:
     dead_letters: Counter[str] = field(default_factory=Counter)
     dlq_published: int = 0
     kpi_written: int = 0
+
+    def add(self, other: EventCounts) -> None:
+        """Add ``other``'s counts to these."""
+        for name in ("records", "orders_placed", "lines", "status_changes", "dlq_published", "kpi_written"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.dead_letters.update(other.dead_letters)
+
+
+@dataclass(kw_only=True)
+class BatchOutcome(EventCounts):
+    """What one micro-batch did."""
+
+    batch_id: int
     kpi_skipped: int = 0
     seconds: float = 0.0
 

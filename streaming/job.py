@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -21,39 +20,26 @@ from gladiator.config import Settings
 from gladiator.errors import ConfigurationError
 from gladiator.spark import get_spark
 from streaming import kafka, plan
-from streaming.batch import BatchOutcome, BatchWriter
+from streaming.batch import BatchOutcome, BatchWriter, EventCounts
 from streaming.config import StreamConfig, StreamPaths
 from streaming.dead_letters import DeadLetterPublisher
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class StreamRunResult:
+@dataclass(kw_only=True)
+class StreamRunResult(EventCounts):
     """Totals of one run (records counted after event-id dedupe)."""
 
     batches: int = 0
-    records: int = 0
-    orders_placed: int = 0
-    lines: int = 0
-    status_changes: int = 0
-    dead_letters: Counter[str] = field(default_factory=Counter)
-    dlq_published: int = 0
-    kpi_written: int = 0
     duplicates_dropped: int = 0  # Kafka records read minus records kept by the event-id dedupe
     dropped_by_watermark: int = 0  # Spark's late-row drops; 0 by construction (see StreamConfig)
     input_rows: int = 0  # Kafka records read, before dedupe
     seconds: float = 0.0
 
-    def add(self, outcome: BatchOutcome) -> None:
+    def add(self, other: EventCounts) -> None:
         self.batches += 1
-        self.records += outcome.records
-        self.orders_placed += outcome.orders_placed
-        self.lines += outcome.lines
-        self.status_changes += outcome.status_changes
-        self.dead_letters.update(outcome.dead_letters)
-        self.dlq_published += outcome.dlq_published
-        self.kpi_written += outcome.kpi_written
+        super().add(other)
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
