@@ -117,6 +117,25 @@ def _message_attributes(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def container_handler(instance: int) -> Handler:
+    """The landing Lambda's handler as one container runs it.
+
+    On Lambda, ``log_metrics`` prints and clears the invocation's metrics. Locally the runtime
+    sets POWERTOOLS_METRICS_DISABLED, and Powertools then neither prints nor clears them: they
+    pile up in its process-wide store for as long as the poller runs. Cleared after every
+    invocation here, as a flush would.
+    """
+    module = load_handler_module(instance=instance)
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return module.handler(event, context)
+        finally:
+            module.metrics.clear_metrics()
+
+    return invoke
+
+
 class EventSourceMapping:
     """Polls ``queue_url`` and invokes ``handler(event, context)`` like Lambda's SQS integration."""
 
@@ -134,7 +153,7 @@ class EventSourceMapping:
         handler_factory: Callable[[int], Handler] | None = None,
     ) -> None:
         if handler is None and handler_factory is None:
-            handler_factory = lambda i: load_handler_module(instance=i).handler  # noqa: E731
+            handler_factory = container_handler
         self.handlers: list[Handler] = (
             [handler] * concurrency
             if handler is not None

@@ -45,7 +45,8 @@ def object_created(key: str) -> dict[str, Any]:
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Any:  # the module, with test attributes
-    module: Any = load_handler_module(instance=900)  # a private copy: no shared Powertools state
+    module: Any = load_handler_module(instance=900)  # a private copy of the module...
+    module.metrics.clear_metrics()  # ...but Powertools keeps metrics process-wide: start empty
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     seen: list[str] = []
 
