@@ -3,36 +3,22 @@ on the definition CDK deploys (moto in-process; Glue jobs replaced by a recorder
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from gladiator import pipeline, resources
+from gladiator import pipeline
 from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.claim import BatchStepDeps, run_batch_step
-from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import BatchState, LedgerState, utc_now
 from gladiator.ingestion.object_events import ObjectEvent
 from gladiator.ingestion.trigger import BatchTrigger, maybe_start
 from gladiator.runs import RunStore
 from local_emulation.asl import Interpreter, TaskFailed
-from local_emulation.provision import table_definition
 from local_emulation.runner import LocalBatchFunction
 
 JOB_NAMES = {j.name: f"job-{j.name}" for s in pipeline.PIPELINE for j in s.jobs}
-
-
-@pytest.fixture
-def store() -> Iterator[BatchStore]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(**table_definition("t-ledger", resources.LEDGER))
-        client.create_table(**table_definition("t-jobs", resources.JOB_STATE))
-        yield BatchStore("t-jobs", Ledger("t-ledger", client), client)
 
 
 def validated(store: BatchStore, n: int, prefix: str = "orders/f", size: int = 10) -> list[str]:

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from gladiator import resources
 from gladiator.errors import IllegalTransition
 from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.ledger import EventOrder, Ledger
 from gladiator.ingestion.model import BatchState, LedgerState
 from gladiator.ingestion.object_events import ObjectEvent, normalize_sequencer
-from local_emulation.provision import table_definition
-
-
-@pytest.fixture
-def store() -> Iterator[BatchStore]:
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(**table_definition("t-ledger", resources.LEDGER))
-        client.create_table(**table_definition("t-jobs", resources.JOB_STATE))
-        yield BatchStore("t-jobs", Ledger("t-ledger", client), client)
 
 
 @pytest.fixture
