@@ -18,13 +18,12 @@ if TYPE_CHECKING:
     from gladiator import quality
 
 
-def _runs(settings: Any, batch_id: str | None, last: int) -> list[str]:
+def _all_runs(settings: Any) -> list[str]:
+    """Every recorded batch id, oldest first."""
     from gladiator.runs import RunStore  # boto3 (~0.15 s): not for --help
 
-    if batch_id:
-        return [batch_id]
     store = RunStore(settings.table_name(resources.JOB_STATE), settings.client("dynamodb"))
-    return [str(r["batch_id"]) for r in store.runs()][-last:]
+    return [str(r["batch_id"]) for r in store.runs()]
 
 
 def warnings_for(store: quality.QualityStore, runs: list[str], now: datetime) -> list[quality.QualityWarning]:
@@ -70,7 +69,8 @@ def quality_command(
 
     settings = load_settings()
     store = quality.QualityStore(settings.table_name(resources.JOB_STATE), settings.client("dynamodb"))
-    runs = _runs(settings, batch_id, last)
+    recent = _all_runs(settings)
+    runs = [batch_id] if batch_id else recent[-last:]
     results = [
         r
         for run_id in runs
@@ -78,7 +78,6 @@ def quality_command(
         if (entity is None or r.entity == entity) and (r.failed or not failed_only)
     ]
     # The warnings judge the newest run shown against up to HISTORY_RUNS runs before it.
-    recent = _runs(settings, None, 1000)
     upto = recent[: recent.index(runs[-1]) + 1] if runs and runs[-1] in recent else runs
     history = upto[-(quality.HISTORY_RUNS + 1) :]
     warnings = [w for w in warnings_for(store, history, datetime.now(UTC)) if entity in (None, w.entity)]
