@@ -12,6 +12,7 @@ import click
 from gladiator import resources
 from gladiator.config import load_settings
 from gladiator.contracts import CONTRACTS
+from gladiator.timestamps import parse_iso
 from gladiator_cli import cli, needs
 
 if TYPE_CHECKING:
@@ -33,18 +34,22 @@ def warnings_for(store: quality.QualityStore, runs: list[str], now: datetime) ->
     if not runs:
         return []
     history: dict[str, list[int]] = {}
-    for run_id in runs[:-1]:
+    newest: dict[str, str] = {}  # the newest row seen in any run: silver holds them all
+    for run_id in runs:
         for summary in store.summaries(run_id):
-            history.setdefault(summary.entity, []).append(summary.accepted)
+            if run_id != runs[-1]:
+                history.setdefault(summary.entity, []).append(summary.accepted)
+            if summary.newest:
+                newest[summary.entity] = max(newest.get(summary.entity, ""), summary.newest)
     found = []
     for summary in store.summaries(runs[-1]):
         contract = CONTRACTS.get(summary.entity)
         if contract is None:
             continue
-        newest = datetime.fromisoformat(summary.newest.replace("Z", "+00:00")) if summary.newest else None
+        seen = newest.get(summary.entity)
         for warning in (
             quality.row_count_anomaly(contract, history.get(summary.entity, []), summary.accepted),
-            quality.freshness_breach(contract, newest, now),
+            quality.freshness_breach(contract, parse_iso(seen) if seen else None, now),
         ):
             if warning:
                 found.append(warning)
