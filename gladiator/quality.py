@@ -15,6 +15,14 @@ CloudWatch alarms on the EMF metrics in CDK):
 - **row-count anomaly**: accepted rows outside ``mean(last 10 runs) x (1 +- contract.row_count_band)``;
 - **freshness**: the newest ``version_column`` older than ``contract.freshness_sla_hours``.
 
+``run_warnings`` evaluates both checks for a run (the one function the CLI's ``quality`` and
+``pipeline status`` and the batch job use); ``check_emf_lines`` turns them into one
+RowCountAnomaly / FreshnessBreach metric per entity (0 or 1, dimension ``Entity``), the metrics the
+CDK alarms watch.
+
+The landing Lambda checks *files*, not rows: ``file_rule_results`` maps its verdict to the file
+rules (``FILE_RULES``, in the order validation checks them; the first failure ends the checks).
+
 Metrics leave as CloudWatch Embedded Metric Format lines (``emf_lines``): printed by the Glue jobs
 and the stream to their logs, from which CloudWatch extracts them; the Lambda uses Powertools.
 """
@@ -25,11 +33,12 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gladiator.contracts.model import Contract
+from gladiator.contracts.model import Contract, ReasonCode
 from gladiator.ingestion import dynamo
+from gladiator.timestamps import parse_iso
 
 EMF_NAMESPACE = "Gladiator/DataQuality"
 HISTORY_RUNS = 10
@@ -65,6 +74,10 @@ class QualityWarning:
     entity: str
     check: str  # row_count_anomaly | freshness
     message: str
+
+
+# The checks across runs and the per-entity metric each one publishes (0 or 1 per run).
+CHECK_METRICS = {"row_count_anomaly": "RowCountAnomaly", "freshness": "FreshnessBreach"}
 
 
 def _key(run_id: str, sk: str) -> dict[str, Any]:
@@ -175,3 +188,134 @@ def emf_lines(results: Iterable[RuleResult], *, stage: str) -> list[str]:
         }
         lines.append(json.dumps(record, separators=(",", ":")))
     return lines
+
+
+def run_warnings(store: QualityStore, runs: Sequence[str], now: datetime) -> list[QualityWarning]:
+    """Row-count anomaly and freshness of the last of ``runs`` (oldest first), judged against
+    the runs before it. Freshness takes the newest row of any of ``runs``: silver holds them all."""
+    from gladiator.contracts import CONTRACTS  # the registry imports every entity module
+
+    if not runs:
+        return []
+    history: dict[str, list[int]] = {}
+    newest: dict[str, str] = {}
+    for run_id in runs:
+        for summary in store.summaries(run_id):
+            if run_id != runs[-1]:
+                history.setdefault(summary.entity, []).append(summary.accepted)
+            if summary.newest:
+                newest[summary.entity] = max(newest.get(summary.entity, ""), summary.newest)
+    found = []
+    for summary in store.summaries(runs[-1]):
+        contract = CONTRACTS.get(summary.entity)
+        if contract is None:
+            continue
+        seen = newest.get(summary.entity)
+        for warning in (
+            row_count_anomaly(contract, history.get(summary.entity, []), summary.accepted),
+            freshness_breach(contract, parse_iso(seen) if seen else None, now),
+        ):
+            if warning:
+                found.append(warning)
+    return found
+
+
+def runs_up_to(run_ids: Sequence[str], run_id: str) -> list[str]:
+    """``run_id`` and up to ``HISTORY_RUNS`` runs before it in ``run_ids`` (oldest first): the
+    runs its checks look at. A run missing from ``run_ids`` is judged against all of them."""
+    ordered = list(run_ids)
+    upto = ordered[: ordered.index(run_id) + 1] if run_id in ordered else [*ordered, run_id]
+    return upto[-(HISTORY_RUNS + 1) :]
+
+
+def warnings_for_run(
+    store: QualityStore, run_ids: Sequence[str], run_id: str, now: datetime
+) -> list[QualityWarning]:
+    """The warnings of ``run_id`` against the runs before it in ``run_ids`` (oldest first): what
+    ``gladiator quality``, ``gladiator pipeline status`` and the batch job's metrics all show."""
+    return run_warnings(store, runs_up_to(run_ids, run_id), now)
+
+
+def check_emf_lines(
+    store: QualityStore, run_ids: Sequence[str], run_id: str, *, now: datetime | None = None
+) -> list[str]:
+    """Evaluate the checks across runs for ``run_id`` and return one EMF record per entity it
+    recorded a summary for: ``RowCountAnomaly`` and ``FreshnessBreach`` (1 = warning, 0 = fine)
+    with the dimension ``Entity``, the metrics the CDK alarms watch. ``run_ids`` is every run,
+    oldest first (``RunStore.runs()``); call after the run's summaries are written."""
+    warnings = warnings_for_run(store, run_ids, run_id, now or datetime.now(UTC))
+    raised = {(w.entity, w.check) for w in warnings}
+    now_ms = int(time.time() * 1000)
+    lines = []
+    for summary in store.summaries(run_id):
+        record: dict[str, Any] = {
+            "_aws": {
+                "Timestamp": now_ms,
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": EMF_NAMESPACE,
+                        "Dimensions": [["Entity"]],
+                        "Metrics": [{"Name": name, "Unit": "Count"} for name in CHECK_METRICS.values()],
+                    }
+                ],
+            },
+            "Entity": summary.entity,
+            "RunId": run_id,
+            "AcceptedRows": summary.accepted,
+        }
+        for check, name in CHECK_METRICS.items():
+            record[name] = int((summary.entity, check) in raised)
+        lines.append(json.dumps(record, separators=(",", ":")))
+    return lines
+
+
+# The landing Lambda's file rules, in the order gladiator.ingestion.validation checks them, each
+# with the reasons that mean it failed. A file is checked against each rule until the first
+# failure (the verdict), so its failed rule is the one that names its quarantine reason.
+FILE_RULES: tuple[tuple[str, frozenset[ReasonCode]], ...] = (
+    ("is_a_file", frozenset({ReasonCode.FOLDER_MARKER})),
+    ("known_entity", frozenset({ReasonCode.UNKNOWN_ENTITY})),
+    ("known_format", frozenset({ReasonCode.UNKNOWN_FORMAT})),
+    ("within_size_limit", frozenset({ReasonCode.FILE_TOO_LARGE})),
+    ("not_empty", frozenset({ReasonCode.EMPTY_FILE})),
+    ("decodes", frozenset({ReasonCode.NOT_UTF8, ReasonCode.TRUNCATED_GZIP, ReasonCode.MALFORMED_JSON})),
+    (
+        "contract_columns",
+        frozenset(
+            {
+                ReasonCode.WRONG_HEADER,
+                ReasonCode.MISSING_COLUMNS,
+                ReasonCode.EXTRA_COLUMNS,
+                ReasonCode.WRONG_DELIMITER,
+                ReasonCode.BAD_PARQUET_SCHEMA,
+            }
+        ),
+    ),
+    ("has_rows", frozenset({ReasonCode.HEADER_ONLY})),
+)
+
+
+def file_rule_results(run_id: str, entity: str | None, reason: str | None) -> list[RuleResult]:
+    """The file rules one validated landing object was checked against (``reason`` None: it
+    passed them all; else the rules up to the one ``reason`` belongs to, which failed).
+
+    ``checked``/``failed`` count files (0 or 1). Raises ``ValueError`` for a reason that is not a
+    file rule's (e.g. ``duplicate``: such a file was never validated, so it has no results)."""
+    results = []
+    for rule, reasons in FILE_RULES:
+        failed = reason is not None and reason in reasons
+        results.append(
+            RuleResult(
+                run_id=run_id,
+                entity=entity or "unknown",
+                rule=rule,
+                checked=1,
+                failed=int(failed),
+                text=", ".join(sorted(reasons)),
+            )
+        )
+        if failed:
+            return results
+    if reason is not None:
+        raise ValueError(f"{reason!r} is not the reason of a file rule")
+    return results

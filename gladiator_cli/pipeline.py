@@ -6,6 +6,8 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -99,15 +101,20 @@ def delta_versions(s3: Any, bucket: str) -> dict[str, int]:
     return dict(sorted(versions.items()))
 
 
-def status_report(settings: Settings) -> dict[str, Any]:
+def status_report(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    """Runs with their reconciliation, the lake tables' Delta versions, and the data-quality
+    warnings of the newest run (``gladiator.quality.warnings_for_run``, as `gladiator quality`)."""
+    from gladiator import quality
     from gladiator.runs import RunStore  # imports boto3: see _ledger
 
     ddb = settings.client("dynamodb")
-    store = RunStore(settings.table_name(resources.JOB_STATE), ddb)
+    table = settings.table_name(resources.JOB_STATE)
+    store = RunStore(table, ddb)
     ledger = _ledger(settings)
     batches = {b.batch_id: b for b in ledger_batches(ledger)}
     runs = []
-    for run in store.runs():
+    recorded = store.runs()
+    for run in recorded:
         batch = batches.get(run["batch_id"])
         runs.append(
             {
@@ -117,8 +124,20 @@ def status_report(settings: Settings) -> dict[str, Any]:
                 "reconciliation": [r.as_dict() for r in store.reconciliation(run["batch_id"])],
             }
         )
+    run_ids = [str(r["batch_id"]) for r in recorded]
+    warnings = (
+        quality.warnings_for_run(
+            quality.QualityStore(table, ddb), run_ids, run_ids[-1], now or datetime.now(UTC)
+        )
+        if run_ids
+        else []
+    )
     s3 = settings.client("s3")
-    return {"runs": runs, "tables": delta_versions(s3, settings.lake_bucket)}
+    return {
+        "runs": runs,
+        "tables": delta_versions(s3, settings.lake_bucket),
+        "warnings": [asdict(w) | {"batch_id": run_ids[-1]} for w in warnings],
+    }
 
 
 def ledger_batches(ledger: Any) -> list[Any]:
@@ -126,10 +145,14 @@ def ledger_batches(ledger: Any) -> list[Any]:
 
 
 @pipeline_group.command("status")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (runs, tables, reconciliation).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON document (runs, tables, reconciliation, warnings)."
+)
 @needs("aws")
 def status(as_json: bool) -> None:
-    """Show pipeline runs, their per-entity reconciliation and each lake table's Delta version."""
+    """Show pipeline runs, their per-entity reconciliation, each lake table's Delta version and
+    the newest run's data-quality warnings (row-count anomaly against the last 10 runs, freshness
+    against the contract's SLA; details with `gladiator quality`)."""
     report = status_report(load_settings())
     if as_json:
         click.echo(json.dumps(report, default=str, indent=2))
@@ -154,3 +177,5 @@ def status(as_json: bool) -> None:
     click.echo("tables (Delta version):")
     for table, version in report["tables"].items():
         click.echo(f"    {table:<30} v{version}")
+    for warning in report["warnings"]:
+        click.secho(f"warning: batch {warning['batch_id']}: {warning['message']}", fg="yellow")

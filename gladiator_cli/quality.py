@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from gladiator import resources
 from gladiator.config import load_settings
 from gladiator.contracts import CONTRACTS
-from gladiator.timestamps import parse_iso
 from gladiator_cli import cli, needs
-
-if TYPE_CHECKING:
-    from gladiator import quality
 
 
 def _all_runs(settings: Any) -> list[str]:
@@ -25,35 +21,6 @@ def _all_runs(settings: Any) -> list[str]:
 
     store = RunStore(settings.table_name(resources.JOB_STATE), settings.client("dynamodb"))
     return [str(r["batch_id"]) for r in store.runs()]
-
-
-def warnings_for(store: quality.QualityStore, runs: list[str], now: datetime) -> list[quality.QualityWarning]:
-    """Row-count anomaly and freshness of the newest run, against the runs before it."""
-    from gladiator import quality  # imports boto3's DynamoDB types (~0.25 s): not for --help
-
-    if not runs:
-        return []
-    history: dict[str, list[int]] = {}
-    newest: dict[str, str] = {}  # the newest row seen in any run: silver holds them all
-    for run_id in runs:
-        for summary in store.summaries(run_id):
-            if run_id != runs[-1]:
-                history.setdefault(summary.entity, []).append(summary.accepted)
-            if summary.newest:
-                newest[summary.entity] = max(newest.get(summary.entity, ""), summary.newest)
-    found = []
-    for summary in store.summaries(runs[-1]):
-        contract = CONTRACTS.get(summary.entity)
-        if contract is None:
-            continue
-        seen = newest.get(summary.entity)
-        for warning in (
-            quality.row_count_anomaly(contract, history.get(summary.entity, []), summary.accepted),
-            quality.freshness_breach(contract, parse_iso(seen) if seen else None, now),
-        ):
-            if warning:
-                found.append(warning)
-    return found
 
 
 @cli.command("quality")
@@ -70,7 +37,7 @@ def quality_command(
 ) -> None:
     """Rows checked and failed per contract rule, per entity and run, and the cross-run warnings
     (row-count anomaly against the last 10 runs, freshness against the contract's SLA)."""
-    from gladiator import quality  # see warnings_for
+    from gladiator import quality  # imports boto3's DynamoDB types (~0.25 s): not for --help
 
     settings = load_settings()
     store = quality.QualityStore(settings.table_name(resources.JOB_STATE), settings.client("dynamodb"))
@@ -83,9 +50,8 @@ def quality_command(
         if (entity is None or r.entity == entity) and (r.failed or not failed_only)
     ]
     # The warnings judge the newest run shown against up to HISTORY_RUNS runs before it.
-    upto = recent[: recent.index(runs[-1]) + 1] if runs and runs[-1] in recent else runs
-    history = upto[-(quality.HISTORY_RUNS + 1) :]
-    warnings = [w for w in warnings_for(store, history, datetime.now(UTC)) if entity in (None, w.entity)]
+    found = quality.warnings_for_run(store, recent, runs[-1], datetime.now(UTC)) if runs else []
+    warnings = [w for w in found if entity in (None, w.entity)]
     if as_json:
         payload = {
             "runs": runs,
