@@ -13,9 +13,10 @@ from typing import Any
 
 from constructs import Construct
 
-from gladiator import resources
+from gladiator import constants, resources
 
 PROFILES = ("aws", "local")
+LINEAGE_URL_ARGUMENT = "--lineage_url"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +40,9 @@ class InfraConfig:
     pipeline_schedule: str = "rate(5 minutes)"
     maintenance_schedule: str = "cron(0 3 * * ? *)"
     alarm_email: str | None = None
+    # The OpenLineage HTTP endpoint run events go to (``gladiator:lineage_url``; empty: no lineage
+    # on AWS). The landing Lambda gets it as GLADIATOR_LINEAGE_URL, every Glue job as --lineage_url.
+    lineage_url: str | None = None
 
     @property
     def naming(self) -> resources.Naming:
@@ -120,7 +124,16 @@ class InfraConfig:
             pipeline_schedule=str(ctx("pipeline_schedule", cls.pipeline_schedule)),
             maintenance_schedule=str(ctx("maintenance_schedule", cls.maintenance_schedule)),
             alarm_email=ctx("alarm_email"),
+            lineage_url=str(ctx("lineage_url", "")).strip() or None,
         )
+
+    def lineage_environment(self) -> dict[str, str]:
+        """GLADIATOR_LINEAGE_URL for a function, when an endpoint is configured."""
+        return {constants.LINEAGE_URL: self.lineage_url} if self.lineage_url else {}
+
+    def lineage_arguments(self) -> dict[str, str]:
+        """``--lineage_url`` for a Glue job (Glue has no environment variables), when configured."""
+        return {LINEAGE_URL_ARGUMENT: self.lineage_url} if self.lineage_url else {}
 
 
 def _flag(value: Any) -> bool:

@@ -22,6 +22,40 @@ def glue_metric(metric_name: str, job_name: str, statistic: str = "Maximum") -> 
     )
 
 
+def notifying_alarm(
+    scope: Construct,
+    construct_id: str,
+    *,
+    name: str,
+    metric: cloudwatch.IMetric,
+    description: str,
+    topic: sns.ITopic,
+    **overrides: object,
+) -> tuple[cloudwatch.Alarm, str]:
+    """An alarm named ``name`` that notifies ``topic``, and its ARN built from the name (so a
+    dashboard can show it without GetAtt). Defaults: >= 1 in one period, missing data is fine;
+    ``overrides`` replace any of them (threshold, evaluation_periods, comparison_operator...)."""
+    created = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_name=name,
+        metric=metric,
+        alarm_description=description,
+        **{  # type: ignore[arg-type]
+            "threshold": 1,
+            "evaluation_periods": 1,
+            "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
+            **overrides,
+        },
+    )
+    created.add_alarm_action(actions.SnsAction(topic))
+    arn = Stack.of(scope).format_arn(
+        service="cloudwatch", resource="alarm", resource_name=name, arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
+    return created, arn
+
+
 class PipelineAlarms(Construct):
     """Every alarm notifies ``topic``. Resources are referenced by name/ARN, so this construct
     does not tie its stack to the producers' stacks.
@@ -52,29 +86,12 @@ class PipelineAlarms(Construct):
         self.alarm_arns: dict[str, str] = {}
 
         def alarm(key: str, metric: cloudwatch.IMetric, description: str, **kwargs: object) -> None:
-            name = f"{alarm_name_prefix}-{key}"
-            created = cloudwatch.Alarm(
-                self,
-                key,
-                alarm_name=name,
-                metric=metric,
-                alarm_description=description,
-                **{  # type: ignore[arg-type]
-                    "threshold": 1,
-                    "evaluation_periods": 1,
-                    "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
-                    **kwargs,
-                },
-            )
-            created.add_alarm_action(actions.SnsAction(topic))
+            created, arn = notifying_alarm(
+                self, key, name=f"{alarm_name_prefix}-{key}", metric=metric, description=description,
+                topic=topic, **kwargs,
+            )  # fmt: skip
             self.alarms[key] = created
-            self.alarm_arns[key] = Stack.of(self).format_arn(
-                service="cloudwatch",
-                resource="alarm",
-                resource_name=name,
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
+            self.alarm_arns[key] = arn
 
         five_minutes = Duration.minutes(5)
         alarm(

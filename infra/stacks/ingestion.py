@@ -65,6 +65,7 @@ class LandingIngestionStack(Stack):
                 constants.LAKE_BUCKET: config.bucket_name(resources.LAKE),
                 **batch_environment(config),
                 constants.IDEMPOTENCY_TABLE: idempotency.table_name,
+                **config.lineage_environment(),
                 "POWERTOOLS_SERVICE_NAME": "on_landing_object",
                 "POWERTOOLS_METRICS_NAMESPACE": "Gladiator",
                 "POWERTOOLS_LOG_LEVEL": "INFO",

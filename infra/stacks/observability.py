@@ -8,11 +8,13 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from gladiator import pipeline, resources
+from gladiator.contracts import CONTRACTS
 from infra.config import InfraConfig
 from infra.constructs.alarm_topic import AlarmTopic
 from infra.constructs.glue_failure_events import GlueFailureEvents
 from infra.constructs.pipeline_alarms import PipelineAlarms
 from infra.constructs.pipeline_dashboard import PipelineDashboard
+from infra.constructs.quality_alarms import QualityAlarms
 
 
 class ObservabilityStack(Stack):
@@ -38,6 +40,13 @@ class ObservabilityStack(Stack):
             state_machine_arn=config.state_machine_arn,
             streaming_job_names=streaming_jobs,
         )
+        self.quality_alarms = QualityAlarms(
+            self,
+            "QualityAlarms",
+            topic=self.topic,
+            alarm_name_prefix=config.prefix,
+            contracts=list(CONTRACTS.values()),
+        )
         GlueFailureEvents(
             self,
             "GlueFailures",
@@ -55,5 +64,5 @@ class ObservabilityStack(Stack):
             state_machine_arn=config.state_machine_arn,
             batch_job_names=batch_jobs,
             streaming_job_names=streaming_jobs,
-            alarm_arns=list(self.alarms.alarm_arns.values()),
+            alarm_arns=[*self.alarms.alarm_arns.values(), *self.quality_alarms.alarm_arns.values()],
         )

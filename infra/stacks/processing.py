@@ -92,7 +92,11 @@ class ProcessingStack(Stack):
                 job_name=config.job_name(job.name),
                 script=job.script,
                 role=self.job_role,
-                default_arguments={**default_arguments(config, job), **warehouse_arguments},
+                default_arguments={
+                    **default_arguments(config, job),
+                    **warehouse_arguments,
+                    **config.lineage_arguments(),
+                },
                 extra_python_files=[library.code],
                 security_configuration=security.configuration,
             )

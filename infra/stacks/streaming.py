@@ -69,6 +69,7 @@ class StreamingStack(Stack):
                     **common_arguments(config),
                     **job.arguments,
                     **kafka_arguments,
+                    **config.lineage_arguments(),
                     "--live_kpi_table": config.name(resources.LIVE_KPIS.logical),
                     "--checkpoint_location": f"s3://{lake.bucket_name}/_checkpoints/{job.name}/",
                 },
