@@ -1,15 +1,21 @@
-"""Streaming benchmark (not a test): throughput vs the Kafka read limit, and end-to-end latency.
+"""Streaming benchmark (not a test): the four goals of issue 15, each measured side by side with
+its bare reference in one run (2 shared cores: seconds are noisy, the ratios less so).
 
-1. Sustained throughput: N events are produced to a fresh topic first; then, side by side on the
-   same topic, a plain confluent-kafka consumer reads it (the read limit of this machine) and the
-   streaming job processes it with Trigger.AvailableNow (validation, dedupe, bronze, dead letters,
-   silver MERGEs, DynamoDB KPIs). events/s = events / wall time of the query.
-2. Latency: for each rate, events are produced live at that rate while the job runs with a
-   5 s trigger; per event, latency = (time its batch finished the silver MERGE, resp. the DynamoDB
-   KPI write) - produced_at. p50/p95 over the events of the run.
+1. Sustained throughput: N events (default 100k) are produced to a fresh topic; a plain
+   confluent-kafka consumer reads it (the read limit), then the streaming job processes it in
+   process with Trigger.AvailableNow (validation, dedupe, bronze, dead letters, quality, KPIs,
+   silver). events/s = events / wall time of the query. Aim: >= 10,000 events/s.
+2. Fixed cost: then 20 more events on the same stream (same tables, same checkpoint): the
+   seconds of that micro-batch, and per-step seconds of the big one. Aim: <= 3 s + its rows.
+3. Latency: events produced live at each rate while the job runs with a 5 s trigger; per order,
+   latency = (time its batch finished silver, resp. the DynamoDB KPI write) - produced_at,
+   p50/p95. Aim at 5k events/s: silver p95 <= 15 s, KPI p95 <= 10 s.
+4. Speed with the bare query: `gladiator stream run --available-now` on the N-event backlog as a
+   subprocess (JVM start-up included) vs a bare Structured Streaming Kafka -> Parquet
+   AvailableNow query of the same topic (raw values, no parsing; `--bare-query`), also a
+   subprocess. Aim: ratio <= 3. Runs first, before this process starts its own JVM.
 
-Run: .venv/bin/python bench/bench_streaming.py [--events 100000] [--rates 1000,5000,20000]
-     [--seconds 40]
+Run: .venv/bin/python bench/bench_streaming.py [--events 100000] [--rates 5000] [--seconds 15]
 """
 
 from __future__ import annotations
@@ -18,9 +24,13 @@ import argparse
 import datetime as dt
 import json
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import functions as F
@@ -29,6 +39,7 @@ from gladiator.config import load_settings, use_local_credentials
 from gladiator.spark import get_spark
 from gladiator.transforms.bronze import BATCH_ID
 from streaming import job, kafka
+from streaming.batch import BatchOutcome
 from streaming.config import StreamConfig, StreamPaths
 from streaming.producer import produce
 
@@ -62,20 +73,27 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
 
-def throughput(settings, spark, lake: str, events: int) -> dict:
-    topic = f"bench-orders-{uuid.uuid4().hex[:8]}"
-    report = produce(settings, topic, count=events, scale=scale_for(events))
-    read_rate, _ = plain_consumer_rate(settings, topic, report.sent)
+def throughput(settings, spark, lake: str, topic: str, events: int) -> dict:
+    read_rate, _ = plain_consumer_rate(settings, topic, events)
     name = f"bench_tp_{uuid.uuid4().hex[:6]}"
     config = StreamConfig(topic=topic, stream_name=name, lake_root=f"{lake}/{name}",
                           kpi_prefix=f"bench-{uuid.uuid4().hex[:6]}#")  # fmt: skip
+    outcomes: list[BatchOutcome] = []
     started = time.monotonic()
-    result = job.run(settings, config, available_now=True, spark=spark)
+    result = job.run(settings, config, available_now=True, spark=spark, on_batch=outcomes.append)
     elapsed = time.monotonic() - started
+    big = max(outcomes, key=lambda o: o.records)
+    small: list[BatchOutcome] = []
+    produce(settings, topic, count=20, scale=scale_for(events), seed=99, create_topic=False)
+    job.run(settings, config, available_now=True, spark=spark, on_batch=small.append)
     kafka.delete_topics(settings, [topic, config.dead_letter_topic()])
     return {
-        "events": report.sent,
-        "producer_events_per_s": round(report.sent / report.seconds),
+        "biggest_batch_records": big.records,
+        "biggest_batch_step_seconds": big.step_seconds,
+        "small_batch_records": sum(o.records for o in small),
+        "small_batch_seconds": round(sum(o.seconds for o in small), 2),
+        "small_batch_step_seconds": small[-1].step_seconds if small else {},
+        "events": events,
         "plain_consumer_events_per_s": round(read_rate),
         "stream_events_per_s": round(result.records / elapsed),
         "stream_batches": result.batches,
@@ -143,25 +161,109 @@ def latency(settings, spark, lake: str, rate: int, seconds: float) -> dict:
     }
 
 
+def bare_query(topic: str, out: str) -> None:
+    """The reference of goal 4: Kafka -> Parquet, raw values, no parsing, Trigger.AvailableNow
+    (run as a subprocess of this script, so its JVM start-up is timed like the stream's)."""
+    settings = load_settings()
+    spark = get_spark("bench-bare-query", settings=settings)
+    with tempfile.TemporaryDirectory() as checkpoint:
+        query = (
+            spark.readStream.format("kafka").options(**kafka.spark_options(settings))
+            .option("subscribe", topic).option("startingOffsets", "earliest").load()
+            .select("key", "value", "topic", "partition", "offset", "timestamp")
+            .writeStream.format("parquet").option("path", out).option("checkpointLocation", checkpoint)
+            .trigger(availableNow=True).start()
+        )  # fmt: skip
+        query.awaitTermination()
+        rows = sum(int(p.get("numInputRows", 0)) for p in query.recentProgress)
+    print(json.dumps({"bare_rows": rows}))
+
+
+def _timed(command: list[str]) -> tuple[float, str]:
+    started = time.monotonic()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{command[:4]} failed: {done.stderr[-2000:]}")
+    return time.monotonic() - started, done.stdout
+
+
+def versus_bare_query(lake: str, topic: str, events: int) -> dict:
+    """Goal 4: the stream job and the bare query, each a fresh process, on the same backlog."""
+    bin_dir = Path(sys.executable).parent
+    bare_s, bare_out = _timed([sys.executable, __file__, "--bare-query", topic, "--bare-out", f"{lake}/bare"])
+    name = f"bench_cli_{uuid.uuid4().hex[:6]}"
+    stream_s, stream_out = _timed(
+        [str(bin_dir / "gladiator"), "stream", "run", "--topic", topic, "--available-now", "--stream-name", name,
+         "--lake-root", f"{lake}/{name}", "--kpi-prefix", f"bench-{uuid.uuid4().hex[:6]}#"]
+    )  # fmt: skip
+    records = json.loads(stream_out[stream_out.index("{") :])["records"]
+    return {
+        "events": events,
+        "bare_query_seconds": round(bare_s, 1),
+        "bare_query_rows": json.loads(bare_out.strip().splitlines()[-1])["bare_rows"],
+        "stream_run_seconds": round(stream_s, 1),
+        "stream_run_records": records,
+        "ratio_stream_to_bare": round(stream_s / bare_s, 2),
+    }
+
+
+def goals(tp: dict | None, bare: dict | None, lat: list[dict]) -> dict:
+    """The issue's four goals from this run's figures (None: not measured in this run)."""
+    at_5k = next((x for x in lat if x["target_rate"] == 5000), None)
+    return {
+        "1_throughput_events_per_s": {"measured": tp and tp["stream_events_per_s"], "aim": ">= 10000"},
+        "2_fixed_cost_s": {"measured": tp and tp["small_batch_seconds"], "aim": "<= 3 + its rows",
+                           "rows": tp and tp["small_batch_records"]},
+        "3_latency_p95_at_5k_s": {"silver": at_5k and at_5k["delta_p95_s"], "kpi": at_5k and at_5k["dynamodb_p95_s"],
+                                  "aim": "silver <= 15, kpi <= 10"},
+        "4_stream_vs_bare_query": {"measured": bare and bare["ratio_stream_to_bare"], "aim": "<= 3"},
+    }  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--rates", default="1000,5000,20000")
-    parser.add_argument("--seconds", type=float, default=40)
+    parser.add_argument("--rates", default="5000")
+    parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-bare", action="store_true", help="skip goal 4 (two subprocess JVMs)")
     parser.add_argument("--lake-root", help="lake root URI (default: a fresh folder in the moto lake bucket)")
+    parser.add_argument("--bare-query", metavar="TOPIC", help=argparse.SUPPRESS)
+    parser.add_argument("--bare-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     use_local_credentials()
+    if args.bare_query:
+        bare_query(args.bare_query, args.bare_out)
+        return
     settings = load_settings()
-    spark = get_spark("bench-streaming", settings=settings)
     lake = args.lake_root or f"s3a://{settings.lake_bucket}/bench/streaming-{uuid.uuid4().hex[:8]}"
     print(
         json.dumps({"lake_root": lake, "events": args.events, "rates": args.rates, "seconds": args.seconds})
     )
-    if not args.skip_throughput:
-        print(json.dumps({"throughput": throughput(settings, spark, lake, args.events)}), flush=True)
+    tp = bare = None
+    topic = None
+    if not (args.skip_throughput and args.skip_bare):
+        topic = f"bench-orders-{uuid.uuid4().hex[:8]}"
+        report = produce(settings, topic, count=args.events, scale=scale_for(args.events))
+        print(
+            json.dumps(
+                {"produced": report.sent, "producer_events_per_s": round(report.sent / report.seconds)}
+            )
+        )
+    if topic and not args.skip_bare:
+        bare = versus_bare_query(lake, topic, args.events)
+        print(json.dumps({"versus_bare_query": bare}), flush=True)
+    spark = get_spark("bench-streaming", settings=settings)
+    if topic and not args.skip_throughput:
+        tp = throughput(settings, spark, lake, topic, args.events)
+        print(json.dumps({"throughput": tp}), flush=True)
+    elif topic:
+        kafka.delete_topics(settings, [topic])
+    lat = []
     for rate in (int(r) for r in args.rates.split(",") if r):
-        print(json.dumps({"latency": latency(settings, spark, lake, rate, args.seconds)}), flush=True)
+        lat.append(latency(settings, spark, lake, rate, args.seconds))
+        print(json.dumps({"latency": lat[-1]}), flush=True)
+    print(json.dumps({"goals": goals(tp, bare, lat)}, indent=1), flush=True)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,25 @@ def order_status_changed(
     }
 
 
+LINE_DATES: tuple[str, ...] = ("l_shipdate", "l_commitdate", "l_receiptdate")
+
+
+def placed_today(
+    order: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], today: dt.date
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Copies of ``order`` and its ``lines`` moved in time so the order is placed on ``today``.
+
+    Live means now: the producer replays TPC-H orders (dated 1992-1998) as events sent today, so
+    ``o_orderdate`` becomes ``today`` and every line's ship, commit and receipt dates move by the
+    same number of days. Every date difference is kept, so every contract rule that held (e.g.
+    ``l_shipdate > o_orderdate``, ``l_receiptdate > l_shipdate``) still holds."""
+    shift = today - order["o_orderdate"]
+    moved_lines = [
+        {**line, **{c: line[c] + shift for c in LINE_DATES if line.get(c) is not None}} for line in lines
+    ]
+    return {**order, "o_orderdate": today}, moved_lines
+
+
 def encode(event: Mapping[str, Any]) -> bytes:
     """The event's wire form: compact UTF-8 JSON."""
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,4 +1,4 @@
-"""One micro-batch of order events -> bronze, dead letters (Delta + DLQ topic), silver, live KPIs.
+"""One micro-batch of order events -> bronze, dead letters (Delta + DLQ topic), quality, live KPIs, silver.
 
 Called by ``foreachBatch`` with the batch id. Every effect is idempotent on the batch id, so a
 batch replayed after a crash (Structured Streaming re-runs the last uncommitted batch with the
@@ -6,10 +6,16 @@ same offsets and dedupe state) changes nothing twice:
 
 - bronze ``order_events`` and ``dead_letter/<stream>``: ``lake.idempotent_append`` (txnAppId =
   stream name, txnVersion = batch id);
-- silver ``orders``/``lineitem``: ``lake.guarded_merge`` (newer ``updated_at`` wins), the status
-  changes as a partial update of two columns that never inserts (its own txn app id);
 - DLQ topic: one Kafka transaction per batch with a committed-offset marker (dead_letters.py);
-- DynamoDB KPIs: conditional read-modify-write on ``last_batch`` (kpis.py).
+- quality results: items keyed by the run id ``stream-<stream>-<batchId>`` (observe.py);
+- DynamoDB KPIs: conditional read-modify-write on ``last_batch`` (kpis.py), written BEFORE
+  silver so the live panel does not wait for the lake;
+- silver ``orders``/``lineitem``: new keys appended, keys already there merged with the
+  ordering guard, status changes folded into the orders (streaming/silver.py).
+
+The step timers (``_step``, logged at INFO and kept in ``BatchOutcome.step_seconds``) cover the
+whole batch: each step ends where the next begins, and the Spark jobs a step needs (caches are
+lazy) run inside it.
 
 Validation is the batch code: ``gladiator.transforms.silver.cast_to_contract`` on the contract
 columns carried by the event, then the event's own checks (the envelope key, lines present) and
@@ -29,32 +35,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, Row, Window
+from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from gladiator import lake
 from gladiator.contracts import Contract, ReasonCode
 from gladiator.contracts.types import spark_type
-from gladiator.order_events import LINEITEM, ORDERS, STATUS_COLUMNS, EventType, StreamReason, status_contract
+from gladiator.lineage.emit import Lineage, make_client
+from gladiator.order_events import LINEITEM, ORDERS, EventType, StreamReason, status_contract
+from gladiator.quality import QualityStore
 from gladiator.transforms.bronze import BATCH_ID, INGESTED_AT, SOURCE, SOURCE_FILE, SOURCE_LINE
 from gladiator.transforms.silver import (
     REASON,
     REASON_DETAIL,
     ROW_REASON,
-    SILVER_METADATA,
+    RULE,
     Check,
     cast_to_contract,
     first_failure,
-    partition_columns,
     rule_check,
-    silver_rows,
-    silver_schema,
     with_reason,
 )
-from streaming import kpis
+from streaming import kpis, observe
 from streaming.config import StreamConfig, StreamPaths
 from streaming.dead_letters import DeadLetterPublisher
 from streaming.plan import ENVELOPE_REASON, EVENT
+from streaming.silver import SilverWriter
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +97,7 @@ class BatchOutcome(EventCounts):
     batch_id: int
     kpi_skipped: int = 0
     seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)  # step -> seconds, in order
 
 
 # --- the steps of validation (pure DataFrame functions) --------------------------------------
@@ -219,19 +226,14 @@ def _dlq_record(row: Row) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def newest(df: DataFrame, keys: list[str]) -> DataFrame:
-    """One row per key: the newest ``updated_at`` (MERGE needs one source row per key)."""
-    w = Window.partitionBy(*keys).orderBy(F.col(ORDERS.version_column).desc())
-    return df.withColumn("__n", F.row_number().over(w)).where("__n = 1").drop("__n")
-
-
 @dataclass
 class _Valid:
-    """The batch's valid content, typed (cached by the writer)."""
+    """The batch's checked content, typed (cached by the writer), and each entity's tally."""
 
     orders: DataFrame
     lines: DataFrame
     changes: DataFrame
+    checks: list[observe.EntityCheck]
 
 
 class BatchWriter:
@@ -248,6 +250,9 @@ class BatchWriter:
         customer_regions: DataFrame | None,
         on_batch: Callable[[BatchOutcome], None] | None = None,
         fail_after: Callable[[int, str], None] | None = None,
+        quality: QualityStore | None = None,
+        lineage: Lineage | None = None,
+        topic_uri: str = "",
     ) -> None:
         self.config = config
         self.paths = paths
@@ -259,11 +264,19 @@ class BatchWriter:
         # Test hook: called after each step with (batch_id, step); raising simulates a crash there.
         self.fail_after = fail_after or (lambda _b, _s: None)
         self.status_contract = status_contract()
+        self.silver = SilverWriter(config.stream_name, paths.silver_orders, paths.silver_lineitem)
+        self.quality = observe.BatchQuality(quality)
+        self.lineage = lineage or Lineage(make_client())
+        self.topic_uri = topic_uri or f"kafka://{config.topic}"
         self._cached: list[DataFrame] = []
         self._t = 0.0
+        self.step_seconds: dict[str, float] = {}
 
     def _step(self, batch_id: int, step: str) -> None:
+        """End the timer of ``step`` (it started when the previous step ended): every Spark job a
+        step triggers runs inside it, so the step times of a batch add up to its wall time."""
         now = time.monotonic()
+        self.step_seconds[step] = round(now - self._t, 3)
         log.info(
             "stream %s batch %d: %s done in %.1f s", self.config.stream_name, batch_id, step, now - self._t
         )
@@ -282,20 +295,35 @@ class BatchWriter:
         batch.sparkSession.conf.set("spark.sql.constraintPropagation.enabled", "false")
         self._cached = []
         self._t = time.monotonic()
+        self.step_seconds = {}
         try:
-            if not self._process(self._cache(batch), batch_id, started, outcome):
-                return
+            with self.lineage.run(f"stream.{self.config.stream_name}",
+                                  batch_id=observe.run_id(self.config.stream_name, batch_id)) as run:  # fmt: skip
+                if not self._process(self._cache(batch), batch_id, started, outcome):
+                    return
+                observe.describe_run(run, topic_uri=self.topic_uri, results=self.quality.results,
+                                     outputs=self._outputs(outcome))  # fmt: skip
         finally:
             for df in self._cached:
                 df.unpersist()
             self._cached = []
         outcome.seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+        outcome.step_seconds = dict(self.step_seconds)
         log.info("stream %s batch %d: %s", self.config.stream_name, batch_id, outcome)
         if self.on_batch:
             self.on_batch(outcome)
 
+    def _outputs(self, outcome: BatchOutcome) -> dict[str, int | None]:
+        return {
+            self.paths.bronze_events: outcome.records,
+            self.paths.silver_orders: outcome.orders_placed,
+            self.paths.silver_lineitem: outcome.lines,
+            self.paths.dead_letter: sum(outcome.dead_letters.values()),
+        }
+
     def _process(self, batch: DataFrame, batch_id: int, started: dt.datetime, outcome: BatchOutcome) -> bool:
-        """Bronze, validation, dead letters, silver, KPIs, in that order (False: empty batch)."""
+        """Bronze, validation, dead letters, quality, KPIs, silver, in that order (False: empty
+        batch). The KPIs come before silver so the live panel does not wait for the MERGEs."""
         outcome.records = batch.count()
         self._step(batch_id, "read")
         if outcome.records == 0:
@@ -310,8 +338,9 @@ class BatchWriter:
         )
         self._step(batch_id, "bronze")
         valid = self._validate(events, metadata, batch_id, outcome)
-        self._merge_silver(valid, metadata, batch_id)
-        self._step(batch_id, "silver")
+        accepted = {ORDERS.name: outcome.orders_placed, LINEITEM.name: outcome.lines}
+        self.quality.record(observe.run_id(self.config.stream_name, batch_id), valid.checks, accepted)
+        self._step(batch_id, "quality")
         totals = kpis.window_totals(kpis.order_totals(valid.orders, valid.lines, self.customer_regions))
         outcome.kpi_written, outcome.kpi_skipped = kpis.apply_contributions(
             self.dynamodb, self.kpi_table, kpis.collect_contributions(totals),
@@ -319,6 +348,8 @@ class BatchWriter:
             ttl_days=self.config.kpi_ttl_days,
         )  # fmt: skip
         self._step(batch_id, "kpis")
+        self.silver.write(valid.orders, valid.lines, valid.changes, metadata, batch_id)
+        self._step(batch_id, "silver")
         return True
 
     def _metadata(self, batch_id: int, started: dt.datetime) -> list[Column]:
@@ -346,26 +377,34 @@ class BatchWriter:
         contract = self.status_contract
         status = self._cache(
             checked_status_changes(_of_type(usable, EventType.ORDER_STATUS_CHANGED), contract).select(
-                "event_id", REASON, REASON_DETAIL, *contract.column_names
+                "event_id", REASON, REASON_DETAIL, RULE, *contract.column_names
             )
         )
         bad_status = status.where(F.col(REASON).isNotNull()).select("event_id", REASON, REASON_DETAIL)
         changes = status.where(F.col(REASON).isNull()).select(*_typed(contract))
+        version = ORDERS.version_column
+        checks = [
+            observe.tally(ORDERS, orders, F.col("_event_reason.rule"), version),
+            observe.tally(LINEITEM, lines, F.col("_line_reason.rule"), version),
+            observe.tally(contract, status, F.col(RULE), version),
+        ]
+        self._step(batch_id, "validate")
         dead = dead_letter_rows(events, bad_placed.unionByName(bad_status))
         self._write_dead_letters(self._cache(dead.select(*DEAD_LETTER_COLUMNS, *metadata)), batch_id, outcome)
-        valid = _Valid(self._cache(good_orders), self._cache(good_lines), self._cache(changes))
+        valid = _Valid(self._cache(good_orders), self._cache(good_lines), self._cache(changes), checks)
         outcome.orders_placed, outcome.lines, outcome.status_changes = (
             valid.orders.count(),
             valid.lines.count(),
             valid.changes.count(),
         )
+        self._step(batch_id, "valid_counts")
         return valid
 
     def _write_dead_letters(self, dead: DataFrame, batch_id: int, outcome: BatchOutcome) -> None:
         """Dead letters to the Delta table, then to the DLQ topic (both idempotent on batch_id)."""
         dead_rows = dead.collect()
-        self._step(batch_id, "validate")
         outcome.dead_letters = Counter(r[REASON] for r in dead_rows)
+        self._step(batch_id, "dead_letter_rows")
         if dead_rows:
             lake.idempotent_append(
                 dead, self.paths.dead_letter, app_id=self.config.stream_name, version=batch_id
@@ -373,26 +412,3 @@ class BatchWriter:
         self._step(batch_id, "dead_letter")
         outcome.dlq_published = self.publisher.publish(batch_id, [_dlq_record(r) for r in dead_rows])
         self._step(batch_id, "dlq")
-
-    # -- silver ---------------------------------------------------------------------------------
-    def _merge_silver(self, valid: _Valid, metadata: list[Column], batch_id: int) -> None:
-        app_id = self.config.stream_name
-        for contract, rows, path in (
-            (ORDERS, valid.orders, self.paths.silver_orders),
-            (LINEITEM, valid.lines, self.paths.silver_lineitem),
-        ):
-            parts = partition_columns(contract)
-            lake.create_empty_table(rows.sparkSession, path, silver_schema(contract), partition_by=parts)
-            lake.guarded_merge(
-                silver_rows(newest(rows, list(contract.primary_key)).select("*", *metadata), contract), path,
-                keys=contract.primary_key, version_column=contract.version_column, app_id=app_id,
-                version=batch_id, partition_by=parts,
-            )  # fmt: skip
-            self._step(batch_id, f"silver_{contract.name}")
-        # Status changes touch two columns of an order already in silver; an older change, or one
-        # for an order silver does not hold, changes nothing (counted in the run's totals).
-        lake.guarded_merge(
-            newest(valid.changes, ["o_orderkey"]).select(*STATUS_COLUMNS, *metadata), self.paths.silver_orders,
-            keys=["o_orderkey"], version_column=ORDERS.version_column, app_id=f"{app_id}-status",
-            version=batch_id, update_columns=[*STATUS_COLUMNS[1:], *SILVER_METADATA], insert=False,
-        )  # fmt: skip

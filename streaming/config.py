@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from gladiator import resources
@@ -46,6 +47,18 @@ class StreamConfig:
             return self.lake_root.rstrip("/")
         scheme = "s3" if settings.profile == "aws" else "s3a"
         return f"{scheme}://{settings.lake_bucket}"
+
+    def checkpoint_location(self, settings: Settings) -> str:
+        """Where the query keeps its offsets, commits and dedupe state.
+
+        On AWS (and any non-local profile): ``<lake root>/_checkpoints/<stream>`` (DESIGN section 1).
+        In the local profile: a folder under ``<GLADIATOR_HOME>/checkpoints`` named after the lake
+        root and the stream, because Spark commits every checkpoint file by a rename, which s3a on
+        the S3 emulator turns into a copy and a delete per file, several per micro-batch."""
+        if settings.profile != "local":
+            return StreamPaths(self.root(settings), self.stream_name).checkpoint
+        lake = hashlib.sha256(self.root(settings).encode()).hexdigest()[:16]
+        return (settings.home / "checkpoints" / lake / self.stream_name).as_uri()
 
     def dead_letter_topic(self) -> str:
         return self.dlq_topic or f"{self.topic}.dlq"

@@ -15,9 +15,11 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from gladiator import lake
+from gladiator import lake, resources
 from gladiator.config import Settings
 from gladiator.errors import ConfigurationError
+from gladiator.lineage.emit import Lineage
+from gladiator.quality import QualityStore
 from gladiator.spark import get_spark
 from streaming import kafka, plan
 from streaming.batch import BatchOutcome, BatchWriter, EventCounts
@@ -163,15 +165,19 @@ def start(
         if on_batch:
             on_batch(outcome)
 
+    dynamodb = dynamodb or settings.client("dynamodb")
     writer = BatchWriter(
         config=config,
         paths=paths,
-        dynamodb=dynamodb or settings.client("dynamodb"),
+        dynamodb=dynamodb,
         kpi_table=config.kpi_table_name(settings),
         publisher=publisher,
         customer_regions=customer_regions(spark, paths),
         on_batch=record,
         fail_after=fail_after,
+        quality=QualityStore(settings.table_name(resources.JOB_STATE), dynamodb),
+        lineage=Lineage.for_settings(settings),
+        topic_uri=f"kafka://{settings.kafka_bootstrap}/{config.topic}",
     )
     reader = (
         spark.readStream.format("kafka")
@@ -185,7 +191,7 @@ def start(
     events = plan.order_events(reader.load(), config)
     stream = (
         events.writeStream.queryName(f"orders-{config.stream_name}")
-        .option("checkpointLocation", paths.checkpoint)
+        .option("checkpointLocation", config.checkpoint_location(settings))
         .foreachBatch(writer)
     )
     stream = (

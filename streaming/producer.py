@@ -1,7 +1,9 @@
 """Order event producer for the stream: TPC-H orders as live events, with injectable faults.
 
 Orders and lines come from tpchgen-cli (the generator's model; classic dbgen data), cached per
-scale under ``<GLADIATOR_HOME>/cache/tpch``; timestamps are set to now. The producer is
+scale under ``<GLADIATOR_HOME>/cache/tpch``. Live means now: timestamps are the sending time,
+``o_orderdate`` is that day and the lines' ship/commit/receipt dates move by the same number of
+days (``order_events.placed_today``); a status change is stamped after its order's placement. The producer is
 idempotent (``enable.idempotence``), keyed by order key, and reports exactly what it sent so
 tests can check the stream's output against it.
 
@@ -257,6 +259,7 @@ class _EventSource:
         key = order["o_orderkey"]
         late = draw < self.faults.late
         stamp = now - dt.timedelta(seconds=self.late_by_s) if late else now
+        order, lines = events.placed_today(order, lines, stamp.date())
         for row in (order, *lines):
             row["updated_at"] = stamp
         event = events.order_placed(order, lines, produced_at=stamp)

@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 from gladiator import metrics
 from gladiator.config import Settings
 from gladiator.errors import ConfigurationError, ServiceError
-from gladiator.transforms.bronze import REASON
+from gladiator.transforms.bronze import BATCH_ID, REASON
 from streaming import job, kafka, kpis
 from streaming.config import StreamConfig, StreamPaths
 from streaming.producer import Faults, ProduceReport, produce, tpch_dir
@@ -144,8 +144,9 @@ def test_exactly_once_through_random_stops_and_a_crash_inside_a_batch(spark, str
     crash_batch = {"id": None}
 
     def crash_once(batch_id: int, step: str) -> None:
-        # Die after silver was merged but before the KPIs: the replay must not double-count.
-        if step == "silver" and crash_batch["id"] is None and batch_id >= 1:
+        # Die after the KPIs were written but before silver: the replay must not double-count
+        # the KPIs and must still write silver.
+        if step == "kpis" and crash_batch["id"] is None and batch_id >= 1:
             crash_batch["id"] = batch_id
             raise Crash(f"injected crash in batch {batch_id}")
 
@@ -160,6 +161,77 @@ def test_exactly_once_through_random_stops_and_a_crash_inside_a_batch(spark, str
     result = job.run(settings, config, available_now=True, spark=spark)
     assert result.dropped_by_watermark == 0
     _check_exactly_once(spark, settings, config, report)
+    batch_ids = _committed_batch_ids(spark, settings, config)
+    _check_quality(settings, config, report, batch_ids)
+    _check_lineage(settings, config, batch_ids, crashed=crash_batch["id"])
+
+
+def _committed_batch_ids(spark, settings: Settings, config: StreamConfig) -> list[int]:
+    """The ids of the micro-batches that held records (each wrote its bronze rows)."""
+    paths = StreamPaths(config.root(settings), config.stream_name)
+    rows = spark.read.format("delta").load(paths.bronze_events).select(BATCH_ID).distinct().collect()
+    return sorted(int(r[BATCH_ID].rsplit(":", 1)[1]) for r in rows)
+
+
+# Dead-letter reasons decided before an event's rows are checked (no entity row to count).
+ENVELOPE_REASONS = {"malformed_json", "late_event", "unsupported_event_version", "unknown_event_type",
+                    "missing_envelope_field"}  # fmt: skip
+
+
+def _check_quality(
+    settings: Settings, config: StreamConfig, report: ProduceReport, batch_ids: list[int]
+) -> None:
+    """Every micro-batch stored its rule results; the failed rows of all of them are exactly the
+    injected contract violations, each under the rule its dead letter names."""
+    from gladiator import resources
+    from gladiator.quality import QualityStore
+    from streaming import observe
+
+    store = QualityStore(
+        settings.table_name(resources.JOB_STATE), boto3.client("dynamodb", **settings.boto3_kwargs())
+    )
+    results = [r for b in batch_ids for r in store.results(observe.run_id(config.stream_name, b))]
+    assert {int(r.run_id.rsplit("-", 1)[1]) for r in results} == set(batch_ids), "a batch recorded no quality"
+    assert {r.entity for r in results} == {"orders", "lineitem", "order_status"}
+    assert all(r.text and r.checked >= r.failed for r in results)
+    summaries = [s for b in batch_ids for s in store.summaries(observe.run_id(config.stream_name, b))]
+    assert sum(s.accepted for s in summaries if s.entity == "orders") == len(report.placed)
+    injected = sum(1 for _, reason in report.dead_letters if reason not in ENVELOPE_REASONS)
+    assert injected > 0 and sum(r.failed for r in results) == injected
+    failed_rules = {r.rule for r in results if r.failed}
+    assert "o_orderstatus_domain" in failed_rules and "l_ship_after_order" in failed_rules
+
+
+def _check_lineage(
+    settings: Settings, config: StreamConfig, batch_ids: list[int], *, crashed: int | None
+) -> None:
+    """Each micro-batch is a START/COMPLETE run from the topic to the stream's tables with the rule
+    assertions; the crashed attempt is a FAIL run."""
+    import json
+
+    assert settings.lineage_file is not None
+    job_name = f"stream.{config.stream_name}"
+    mine = [
+        e
+        for e in map(json.loads, settings.lineage_file.read_text().splitlines())
+        if e["job"]["name"] == job_name
+    ]
+    completed = [e for e in mine if e["eventType"] == "COMPLETE"]
+    assert {e["run"]["facets"]["gladiator_batch"]["batchId"] for e in completed} >= {
+        f"stream-{config.stream_name}-{b}" for b in batch_ids
+    }
+    assert any(e["eventType"] == "FAIL" and e["run"]["facets"]["gladiator_batch"]["batchId"].endswith(f"-{crashed}")
+               for e in mine)  # fmt: skip
+    event = completed[0]
+    assert [i["name"] for i in event["inputs"]] == [config.topic]
+    assert event["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
+    outputs = {o["name"].rsplit("/", 2)[-2] + "/" + o["name"].rsplit("/", 1)[-1] for o in event["outputs"]}
+    assert outputs == {
+        "bronze/order_events",
+        "silver/orders",
+        "silver/lineitem",
+        f"dead_letter/{config.stream_name}",
+    }
 
 
 def test_unreachable_broker_fails_fast_and_writes_no_checkpoint(

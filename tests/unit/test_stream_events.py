@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from decimal import Decimal
 
 import boto3
@@ -113,3 +114,56 @@ def test_kpi_contributions_are_added_once_per_batch_even_when_replayed() -> None
             "orders": 3, "revenue": Decimal("120.75"), "lines": 6, "avg_basket": Decimal("40.25"),
         }
     }  # fmt: skip
+
+
+def test_live_orders_are_placed_today_and_keep_every_date_difference() -> None:
+    today = dt.date(2026, 12, 2)
+    order, lines = events.placed_today(ORDER, [LINE], today)
+    assert order["o_orderdate"] == today and ORDER["o_orderdate"] == dt.date(1996, 1, 10)  # a copy
+    line = lines[0]
+    assert line["l_shipdate"] - today == LINE["l_shipdate"] - ORDER["o_orderdate"]
+    assert line["l_commitdate"] - line["l_shipdate"] == LINE["l_commitdate"] - LINE["l_shipdate"]
+    assert line["l_receiptdate"] - line["l_shipdate"] == LINE["l_receiptdate"] - LINE["l_shipdate"]
+    assert {k: v for k, v in line.items() if k not in events.LINE_DATES} == {
+        k: v for k, v in LINE.items() if k not in events.LINE_DATES
+    }
+
+
+def test_the_producer_sends_orders_placed_today_and_status_changes_after_them() -> None:
+    from streaming.producer import Faults, ProduceReport, _EventSource
+
+    rows = iter([(dict(ORDER, o_orderkey=k), [dict(LINE, l_orderkey=k)]) for k in range(1, 200)])
+    report = ProduceReport(topic="t")
+    source = _EventSource(random.Random(1), Faults(), report, rows, 0.1, 0.3, 900)
+    placed_at: dict[int, str] = {}
+    for _ in range(150):
+        key, kind, value = source.next_event()
+        event = json.loads(value)
+        if kind == "order_placed":
+            assert event["order"]["o_orderdate"] == event["produced_at"][:10]
+            assert event["lines"][0]["l_shipdate"] > event["order"]["o_orderdate"]
+            placed_at[key] = event["order"]["updated_at"]
+        else:
+            assert event["status"]["updated_at"] > placed_at[key]
+    assert len(placed_at) < 150  # some status changes were drawn
+
+
+def test_quality_rows_name_every_evaluated_rule_and_count_each_failure_under_one() -> None:
+    from streaming import observe
+
+    orders, lineitem = get_contract("orders"), get_contract("lineitem")
+    texts = observe.stream_rule_texts(orders)
+    assert "o_orderstatus_domain" in texts and "o_custkey_required" in texts
+    assert not [r for r in texts if "_references_" in r]  # an event cannot check foreign keys
+    assert "l_ship_after_order" in observe.stream_rule_texts(lineitem)  # the order is in the event
+    checks = [
+        observe.EntityCheck(orders, 10, {"o_orderstatus_domain": 2, "order_key_mismatch": 1}),
+        observe.EntityCheck(lineitem, 40, {}),
+    ]
+    results = observe.rule_results("stream-s-3", checks)
+    by_rule = {(r.entity, r.rule): r for r in results}
+    assert by_rule[("orders", "o_orderstatus_domain")].failed == 2
+    assert by_rule[("orders", "order_key_mismatch")].failed == 1  # the event's own check
+    assert sum(r.failed for r in results) == 3
+    assert {r.checked for r in results if r.entity == "lineitem"} == {40}
+    assert {r.run_id for r in results} == {"stream-s-3"} and all(r.text for r in results)
