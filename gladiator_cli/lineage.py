@@ -16,7 +16,10 @@ from gladiator_cli import cli, needs
     "--table", "-t", required=True, help="The table to trace, e.g. gold.fact_sales or silver.orders."
 )
 @click.option(
-    "--batch", "batch_id", default=None, help="Only the runs of this pipeline batch (default: all runs)."
+    "--batch",
+    "batch_id",
+    default=None,
+    help="Only the runs of this pipeline batch, and the landing Lambda runs of its files (default: all runs).",
 )
 @click.option("--json", "as_json", is_flag=True, help="The upstream edges as JSON instead of a tree.")
 @needs()  # reads the local event file

@@ -3,6 +3,12 @@
 ``handle_object_event`` is idempotent on the object version (file_id): each step is a conditional
 write or an overwrite with the same value, so a retry after a crash at any point converges to the
 same ledger state, and a replayed event is a no-op.
+
+Each call is one OpenLineage run of job ``on_landing_object`` (START, then COMPLETE or FAIL):
+input the object version (``s3://<bucket>/<key>#<version>``) with a data-quality facet holding
+the file rules it was checked against (``gladiator.quality.FILE_RULES``); output the landing file
+the batch jobs will read (``s3://<bucket>/<key>``) when VALIDATED, or its quarantine copy. A stale
+or duplicate version and a replay have no output: nothing downstream reads them.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from gladiator.ingestion.objects import S3ObjectReader
 from gladiator.ingestion.quarantine import quarantine_object
 from gladiator.ingestion.trigger import BatchTrigger, StepFunctionsStarter
 from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
+from gladiator.lineage.emit import Lineage, LineageRun, object_version_uri
 from gladiator.outcomes import ObjectAction
+from gladiator.quality import RuleResult, file_rule_results
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,6 +40,7 @@ class IngestionDeps:
     ledger: Ledger
     quarantine_bucket: str
     limits: ValidationLimits = field(default_factory=ValidationLimits)
+    lineage: Lineage | None = None  # None: no run events
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,12 +53,44 @@ class Outcome:
     reason: str | None = None
     entity: str | None = None
     format: str | None = None
+    output_uri: str | None = None  # the validated landing file, or its quarantine copy
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def rule_results(self) -> list[RuleResult]:
+        """The file rules this object was checked against; none unless it was validated (a
+        replay, a stale or a duplicate version is decided without reading the file)."""
+        if self.action not in (ObjectAction.VALIDATED, ObjectAction.QUARANTINED):
+            return []
+        return file_rule_results(self.file_id, self.entity, self.reason)
+
+
+LINEAGE_JOB = "on_landing_object"
+
 
 def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
+    """``decide_object_event`` as one OpenLineage run (see the module docstring); a raised error
+    is a FAIL event and is re-raised."""
+    if deps.lineage is None:
+        return decide_object_event(event, deps)
+    with deps.lineage.run(LINEAGE_JOB) as run:
+        received = object_version_uri(event.bucket, event.key, event.file_id.rsplit("#", 1)[-1])
+        run.input(received)  # known before the work: a FAIL event names it too
+        outcome = decide_object_event(event, deps)
+        record_lineage(run, received, outcome)
+    return outcome
+
+
+def record_lineage(run: LineageRun, received: str, outcome: Outcome) -> None:
+    """The run's datasets: the object version in, now with its file-rule results, the file out."""
+    checks = {r.rule: (r.checked, r.failed) for r in outcome.rule_results()}
+    run.input(received, checks=checks or None)
+    if outcome.output_uri:
+        run.output(outcome.output_uri)
+
+
+def decide_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
     """Register ``event``'s object version in the ledger and validate it.
 
     - already past RECEIVED (a replayed event, or a retry after the work was done): no-op;
@@ -87,7 +128,12 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
     verdict = validate_object(reader, event.key, deps.limits)
     if verdict.ok:
         deps.ledger.transition(event.file_id, LedgerState.VALIDATED)
-        return Outcome(action=ObjectAction.VALIDATED, state="VALIDATED", **base)
+        return Outcome(
+            action=ObjectAction.VALIDATED,
+            state="VALIDATED",
+            output_uri=f"s3://{event.bucket}/{event.key}",
+            **base,
+        )
     assert verdict.reason is not None
     location = quarantine_object(
         deps.s3, event, bucket=deps.quarantine_bucket, reason=verdict.reason, detail=verdict.detail
@@ -98,7 +144,13 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
         reason=verdict.reason.value,
         reason_detail=f"{verdict.detail} (copy: {location})",
     )
-    return Outcome(action=ObjectAction.QUARANTINED, state="QUARANTINED", reason=verdict.reason.value, **base)
+    return Outcome(
+        action=ObjectAction.QUARANTINED,
+        state="QUARANTINED",
+        reason=verdict.reason.value,
+        output_uri=location,
+        **base,
+    )
 
 
 def _is_newer_version(s3: Any, event: ObjectEvent, other_file_id: str) -> bool:
@@ -130,6 +182,7 @@ def deps_from_settings(settings: Any, session: Any = None) -> IngestionDeps:
         ledger=Ledger(settings.table_name(resources.LEDGER), dynamodb),
         quarantine_bucket=settings.quarantine_bucket,
         limits=limits,
+        lineage=Lineage.for_settings(settings),
     )
 
 

@@ -62,13 +62,25 @@ class BatchRunFacet(RunFacet):
 
 
 def dataset_name(uri: str) -> tuple[str, str]:
-    """``s3a://lake/silver/orders`` -> (``s3://lake``, ``silver/orders``); local paths keep ``file``."""
+    """``s3a://lake/silver/orders`` -> (``s3://lake``, ``silver/orders``); local paths keep ``file``.
+
+    An S3 name is the whole key, as written (``#`` and ``?`` are key characters, not URI parts):
+    ``s3://landing/orders/a.csv#<versionId>`` names one version of that object, the landing
+    Lambda's input (``object_version_uri``)."""
     parsed = urlparse(uri)
     if parsed.scheme in ("s3", "s3a", "s3n"):
-        return f"s3://{parsed.netloc}", parsed.path.strip("/")
+        bucket, _, key = uri.split("://", 1)[1].partition("/")
+        return f"s3://{bucket}", key.strip("/")
     if parsed.scheme and parsed.netloc:
         return f"{parsed.scheme}://{parsed.netloc}", parsed.path.strip("/")
     return "file", str(Path(parsed.path or uri))
+
+
+def object_version_uri(bucket: str, key: str, version: str) -> str:
+    """The dataset of one version of an S3 object: ``s3://<bucket>/<key>#<versionId or eTag>``
+    (the ledger's ``file_id`` as a URI). Its lineage edge leads to ``s3://<bucket>/<key>``, the
+    file the batch jobs read, so the graph reaches each version the Lambda validated."""
+    return f"s3://{bucket}/{key}#{version}"
 
 
 def make_client(*, file: Path | None = None, url: str | None = None) -> OpenLineageClient:
@@ -150,9 +162,11 @@ class Lineage:
         self._client = client
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> Lineage:
-        """The file transport locally, HTTP on AWS when an endpoint is configured."""
-        return cls(make_client(file=settings.lineage_file, url=settings.lineage_url))
+    def for_settings(cls, settings: Settings, *, url: str | None = None) -> Lineage:
+        """The file transport locally, HTTP on AWS when an endpoint is configured: ``url`` (a Glue
+        job's ``--lineage_url`` argument: Glue has no environment) or else ``settings.lineage_url``
+        (GLADIATOR_LINEAGE_URL, the Lambda's environment)."""
+        return cls(make_client(file=settings.lineage_file, url=url or settings.lineage_url))
 
     def _send(self, event: RunEvent) -> None:
         try:

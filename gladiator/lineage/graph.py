@@ -2,7 +2,10 @@
 
 Only COMPLETE events make edges (a failed or unfinished run fed nothing). Each edge is
 ``input dataset -> output dataset`` labelled with the job and batch that made it; ``--batch``
-keeps the edges of one pipeline batch, so its graph shows exactly the files that batch loaded.
+keeps the edges of one pipeline batch, so its graph shows exactly the files that batch loaded,
+plus the edges of runs outside any batch: the landing Lambda's, one per object version
+(``s3://landing/<key>#<version>`` -> ``s3://landing/<key>``), which run before a batch claims the
+file. The walk upstream reaches only those of the batch's own files.
 """
 
 from __future__ import annotations
@@ -41,13 +44,14 @@ def _key(dataset: dict[str, Any]) -> str:
 
 
 def edges(events: Iterable[dict[str, Any]], *, batch_id: str | None = None) -> set[Edge]:
-    """Every input -> output pair of the COMPLETE runs (of ``batch_id`` only, when given)."""
+    """Every input -> output pair of the COMPLETE runs (of ``batch_id`` and of no batch, when
+    ``batch_id`` is given)."""
     found: set[Edge] = set()
     for event in events:
         if event.get("eventType") != "COMPLETE":
             continue
         batch = event.get("run", {}).get("facets", {}).get("gladiator_batch", {}).get("batchId")
-        if batch_id is not None and batch != batch_id:
+        if batch_id is not None and batch not in (batch_id, None):
             continue
         job = event["job"]["name"]
         for source in event.get("inputs", []):

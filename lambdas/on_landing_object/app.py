@@ -16,6 +16,12 @@ if the waiting VALIDATED files make a batch due and no run holds the pipeline lo
 pipeline state machine (named in the environment; locally the ingestion service triggers instead).
 A trigger failure never fails the records: the schedule is the catch-up.
 
+Data quality: each object that was validated publishes its file-rule results (``FilesChecked``
+and ``FilesFailed`` per rule, dimensions Stage=landing, Entity, Rule; namespace
+``Gladiator/DataQuality``, the batch jobs' namespace) through Powertools metrics, from inside the
+idempotent function, so a redelivered event is not counted twice. Its OpenLineage run is emitted
+by ``handle_object_event`` (``Settings.lineage_url`` on AWS, the local file transport locally).
+
 Clients are created on the first invocation, not at import (moto, LocalStack and AWS all fit).
 """
 
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -44,6 +50,7 @@ from gladiator.ingestion.claim import BatchStepDeps
 from gladiator.ingestion.object_events import ObjectEvent, parse_object_events
 from gladiator.ingestion.process import batch_step_deps, deps_from_settings, handle_object_event
 from gladiator.ingestion.trigger import maybe_start
+from gladiator.quality import EMF_NAMESPACE, RuleResult
 
 IDEMPOTENCY_EXPIRY_S = 24 * 3600  # a replay within a day is answered from the idempotency record
 
@@ -87,9 +94,26 @@ def runtime() -> Runtime:
         key_prefix="on_landing_object.ingest_object",  # stable across module copies and bundles
     )
     def ingest_object(event: dict[str, Any]) -> dict[str, Any]:
-        return handle_object_event(ObjectEvent.from_dict(event), deps).as_dict()
+        outcome = handle_object_event(ObjectEvent.from_dict(event), deps)
+        publish_file_quality(outcome.rule_results())
+        return outcome.as_dict()
 
     return Runtime(config=config, ingest=ingest_object, batch=batch_step_deps(settings, session))
+
+
+def publish_file_quality(results: list[RuleResult]) -> None:
+    """One EMF record per file rule: FilesChecked / FilesFailed with Stage, Entity and Rule.
+
+    Its own ``EphemeralMetrics`` per record: Powertools' ``Metrics`` keeps one dimension set for
+    the whole invocation, and these records differ in Entity and Rule."""
+    for result in results:
+        record = EphemeralMetrics(namespace=EMF_NAMESPACE)
+        record.add_dimension(name="Stage", value="landing")
+        record.add_dimension(name="Entity", value=result.entity)
+        record.add_dimension(name="Rule", value=result.rule)
+        record.add_metric(name="FilesChecked", unit=MetricUnit.Count, value=result.checked)
+        record.add_metric(name="FilesFailed", unit=MetricUnit.Count, value=result.failed)
+        record.flush_metrics()
 
 
 @tracer.capture_method

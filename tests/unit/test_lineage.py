@@ -114,3 +114,64 @@ def test_cli_prints_the_tree_and_refuses_an_unknown_table(
     unknown = CliRunner().invoke(cli, ["lineage", "--table", "gold.nope"])
     assert unknown.exit_code != 0
     assert "no run wrote 'gold.nope'" in unknown.output
+
+
+def _emit_landing(home: Path, versions: dict[str, str], quarantined: dict[str, str] | None = None) -> None:
+    """What the landing Lambda emits: one run per object version (no batch yet), from the
+    version to the landing file it validated, or to the quarantine copy of a rejected one."""
+    from gladiator.lineage.emit import object_version_uri
+
+    lineage = Lineage(make_client(file=home / EVENTS))
+    targets = {uri: uri for uri in versions} | dict(quarantined or {})
+    for uri, target in targets.items():
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        version = versions.get(uri, "v-bad")
+        with lineage.run("on_landing_object") as run:
+            run.input(object_version_uri(bucket, key, version), checks={"has_rows": (1, int(uri != target))})
+            run.output(target)
+
+
+def test_the_graph_reaches_through_the_landing_lambda_to_each_object_version(tmp_path: Path) -> None:
+    supplier = ["s3://landing/supplier/s1.csv", "s3://landing/supplier/s2.csv"]
+    _emit_landing(
+        tmp_path,
+        {supplier[0]: "v1", supplier[1]: "v2", "s3://landing/orders/a.csv": "v3"},
+        quarantined={
+            "s3://landing/supplier/bad.csv": "s3://quarantine/quarantine/header_only/supplier/bad.csv"
+        },
+    )
+    lineage = Lineage(make_client(file=tmp_path / EVENTS))
+    with lineage.run("landing_to_bronze", batch_id="b1") as run:
+        step = run.step("supplier")
+        for uri in supplier:
+            step.input(uri)
+        step.output(f"{LAKE}/bronze/supplier")
+    with lineage.run("bronze_to_silver", batch_id="b1") as run:
+        step = run.step("supplier")
+        step.input(f"{LAKE}/bronze/supplier")
+        step.output(f"{LAKE}/silver/supplier")
+    with lineage.run("silver_to_gold", batch_id="b1") as run:
+        step = run.step("dim_supplier")
+        step.input(f"{LAKE}/silver/supplier")
+        step.output(f"{LAKE}/gold/dim_supplier")
+    for batch in (None, "b1"):
+        found = graph.edges(graph.read_events(tmp_path / EVENTS), batch_id=batch)
+        tree = graph.upstream(graph.resolve("gold.dim_supplier", [e.target for e in found]), found)
+        landing = {node for node in tree if node.startswith("s3://landing/")}
+        # the files the batch read, and below each the version the Lambda validated; not the
+        # orders file (another entity) nor the quarantined supplier file (no batch read it)
+        assert landing == {*supplier, f"{supplier[0]}#v1", f"{supplier[1]}#v2"}
+        assert {e.job for e in tree[supplier[0]]} == {"on_landing_object"}
+    assert graph.edges(graph.read_events(tmp_path / EVENTS), batch_id="b2") == {
+        e for e in graph.edges(graph.read_events(tmp_path / EVENTS)) if e.job == "on_landing_object"
+    }
+    from gladiator import constants
+    from gladiator_cli import cli
+
+    result = CliRunner().invoke(
+        cli,
+        ["lineage", "--table", "gold.dim_supplier", "--batch", "b1"],
+        env={constants.LINEAGE_FILE: str(tmp_path / EVENTS)},
+    )
+    assert result.exit_code == 0, result.output
+    assert f"<- {supplier[0]}#v1   [on_landing_object]" in result.output

@@ -76,3 +76,32 @@ def test_emf_lines_are_cloudwatch_embedded_metrics() -> None:
         "RowsChecked": 10,
         "RowsFailed": 2,
     }
+
+
+def test_every_file_reason_belongs_to_exactly_one_file_rule() -> None:
+    from gladiator.contracts import ReasonCode
+
+    row_level = {
+        ReasonCode.NULL_REQUIRED, ReasonCode.OUT_OF_DOMAIN, ReasonCode.UNPARSABLE_NUMBER,
+        ReasonCode.UNPARSABLE_DATE, ReasonCode.DANGLING_FOREIGN_KEY, ReasonCode.SHIP_BEFORE_ORDER,
+        ReasonCode.MALFORMED_RECORD, ReasonCode.DUPLICATE, ReasonCode.STALE_VERSION,
+    }  # fmt: skip
+    owners = [rule for rule, reasons in quality.FILE_RULES for _ in reasons]
+    covered = [reason for _, reasons in quality.FILE_RULES for reason in reasons]
+    assert len(covered) == len(set(covered)) == len(owners)
+    assert set(covered) == set(ReasonCode) - row_level
+
+
+def test_file_rule_results_stop_at_the_first_failure() -> None:
+    rules = [rule for rule, _ in quality.FILE_RULES]
+    valid = quality.file_rule_results("f1", "orders", None)
+    assert [(r.rule, r.checked, r.failed) for r in valid] == [(rule, 1, 0) for rule in rules]
+    header_only = quality.file_rule_results("f2", "orders", "header_only")
+    assert [(r.rule, r.failed) for r in header_only] == [(rule, int(rule == "has_rows")) for rule in rules]
+    unknown = quality.file_rule_results("f3", None, "unknown_entity")
+    assert [(r.entity, r.rule, r.failed) for r in unknown] == [
+        ("unknown", "is_a_file", 0),
+        ("unknown", "known_entity", 1),
+    ]
+    with pytest.raises(ValueError, match="duplicate"):
+        quality.file_rule_results("f4", "orders", "duplicate")  # never validated: no file rule
