@@ -92,6 +92,16 @@ MAINTENANCE = JobSpec(
     name="maintenance",
     description="OPTIMIZE / Z-ORDER, VACUUM with a retention guard, symlink manifests for Spectrum/Athena.",
 )
+# Not a stage: started by the state machine's backfill branch (an input with a "backfill" object),
+# which skips the claim. It holds the pipeline lock for its whole run and rebuilds gold itself, so
+# no batch writes silver or gold while a range is replaced (gladiator/jobs/backfill.py).
+BACKFILL = JobSpec(
+    name="backfill",
+    description="Rebuild one entity's silver months from bronze (replaceWhere), then the gold tables it feeds.",
+    arguments={"--entity": "{entity}", "--from": "{from}", "--to": "{to}"},
+    workers=4,
+    max_retries=0,  # a retry would wait on the lock its own failed attempt may still hold
+)
 STREAMING_ORDERS = JobSpec(
     name="streaming_orders",
     description="Kafka order events -> bronze/silver Delta and live KPIs in DynamoDB (Structured Streaming).",
@@ -111,11 +121,17 @@ PIPELINE: tuple[Stage, ...] = (
     Stage(name="serve", jobs=(GOLD_TO_WAREHOUSE,)),
 )
 SCHEDULED_JOBS: tuple[JobSpec, ...] = (MAINTENANCE,)
+ON_DEMAND_JOBS: tuple[JobSpec, ...] = (BACKFILL,)
 STREAMING_JOBS: tuple[JobSpec, ...] = (STREAMING_ORDERS,)
 
 
 def all_jobs() -> tuple[JobSpec, ...]:
-    return tuple(job for stage in PIPELINE for job in stage.jobs) + SCHEDULED_JOBS + STREAMING_JOBS
+    return (
+        tuple(job for stage in PIPELINE for job in stage.jobs)
+        + SCHEDULED_JOBS
+        + ON_DEMAND_JOBS
+        + STREAMING_JOBS
+    )
 
 
 def default_arguments(job: JobSpec, common: Mapping[str, str]) -> dict[str, str]:
@@ -142,6 +158,9 @@ CLAIM_STATE = "claim batch"
 EMPTY_CHOICE = "empty batch?"
 FINISH_STATE = "finish batch"
 RELEASE_STATE = "release batch"
+BACKFILL_CHOICE = "backfill?"
+BACKFILL_STATE = "run: backfill"
+BACKFILL_INPUT = "backfill"  # the execution input's key: {"backfill": {"entity", "from", "to"}}
 LAMBDA_RETRY = {
     "ErrorEquals": [
         "Lambda.ClientExecutionTimeoutException",
@@ -156,6 +175,7 @@ LAMBDA_RETRY = {
 # A failed claim or stage gives the batch's files and the pipeline lock back, then fails.
 _CATCH_ALL = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": RELEASE_STATE}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_STATE_PATH = re.compile(r"(?<!\$)\$\.(\w+)")  # a path into the execution state (not $$.)
 
 
 def render_argument(name: str, value: str) -> dict[str, str]:
@@ -189,9 +209,16 @@ def state_machine_definition(
     batch_function: str,
     stages: tuple[Stage, ...] | None = None,
     job_arguments: Callable[[JobSpec], Mapping[str, str]] = lambda job: job.arguments,
+    backfill: JobSpec | None = None,
 ) -> dict[str, Any]:
     """The pipeline as an ASL document: claim -> empty? -> stages (one Parallel each, a
     ``glue:startJobRun.sync`` task per job) -> finish; any failed stage -> release -> Fail.
+
+    With ``backfill`` (``BACKFILL``; its job must be in ``job_names``), the document starts with a
+    Choice: an input holding a ``"backfill"`` object (``{"entity", "from", "to"}``) skips the
+    claim and runs that job (which takes the pipeline lock under the execution's name), then the
+    same finish step (frees the lock, starts a batch that became due meanwhile); a failed backfill
+    goes through the same release step (frees the lock; there is no batch to give back).
 
     ``job_names`` maps a JobSpec name to the deployed Glue job name, ``batch_function`` is the
     batch Lambda (ARN or name). The claim's answer replaces the state, so every later state reads
@@ -200,7 +227,8 @@ def state_machine_definition(
     stages = PIPELINE if stages is None else stages
     if not stages:
         raise ValueError("the pipeline has no stages")
-    states: dict[str, Any] = {
+    states: dict[str, Any] = {} if backfill is None else _backfill_states(backfill, job_names, job_arguments)
+    states |= {
         CLAIM_STATE: _batch_step(
             batch_function, "claim", OutputPath="$.Payload", Next=EMPTY_CHOICE, Catch=[_CATCH_ALL]
         ),
@@ -250,7 +278,47 @@ def state_machine_definition(
     }
     return {
         "Comment": "Gladiator batch pipeline (gladiator/pipeline.py)",
-        "StartAt": CLAIM_STATE,
+        "StartAt": CLAIM_STATE if backfill is None else BACKFILL_CHOICE,
         "States": states,
         "TimeoutSeconds": 6 * 3600,
     }
+
+
+def _backfill_states(
+    job: JobSpec, job_names: Mapping[str, str], job_arguments: Callable[[JobSpec], Mapping[str, str]]
+) -> dict[str, Any]:
+    """The Choice on ``$.backfill`` and the backfill task: its ``{placeholders}`` are read from the
+    input's ``backfill`` object, ``--batch_id`` (the run id: quality results, lineage, the lock
+    holder) is the execution name."""
+    arguments: dict[str, str] = {"--batch_id.$": "$$.Execution.Name"}
+    for key, value in job_arguments(job).items():
+        for name, rendered in render_argument(key, value).items():
+            arguments[name] = (
+                _STATE_PATH.sub(rf"$.{BACKFILL_INPUT}.\1", rendered) if name.endswith(".$") else rendered
+            )
+    return {
+        BACKFILL_CHOICE: {
+            "Type": "Choice",
+            "Choices": [{"Variable": f"$.{BACKFILL_INPUT}", "IsPresent": True, "Next": BACKFILL_STATE}],
+            "Default": CLAIM_STATE,
+        },
+        BACKFILL_STATE: {
+            "Type": "Task",
+            "Resource": GLUE_RUN_SYNC,
+            "Parameters": {"JobName": job_names[job.name], "Arguments": arguments},
+            "ResultPath": None,
+            "Catch": [_CATCH_ALL],
+            "Next": FINISH_STATE,
+        },
+    }
+
+
+def backfill_input(entity: str, first: str, last: str) -> dict[str, Any]:
+    """The execution input of a backfill (``first``/``last``: ``YYYY-MM``, or both ``all``)."""
+    return {BACKFILL_INPUT: {"entity": entity, "from": first, "to": last}}
+
+
+def backfill_execution_name(entity: str, first: str, last: str, started: str) -> str:
+    """``backfill-<entity>-<from>-<to>-<started>``: the execution name and run id of a backfill
+    (``started`` a compact UTC time, so a second backfill of the same range is a new run)."""
+    return f"backfill-{entity}-{first}-{last}-{started}"[:80]
