@@ -1,8 +1,9 @@
 """The EDA report over silver: one self-contained HTML file (inline CSS and SVG, no scripts).
 
 Sections: per-entity profiles (rows, null rates, distinct counts, distributions, outliers), orders
-and net revenue by month, quarantine counts by reason code, and what changed since the previous
-run (a small JSON snapshot kept next to the report, ``eda-snapshot.json``).
+and net revenue by month, quarantine counts by reason code, the data quality of the last pipeline
+runs (``gladiator.eda.quality_section``, read from the job-state table), and what changed since
+the previous run (a small JSON snapshot kept next to the report, ``eda-snapshot.json``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gladiator import metrics
+from gladiator import metrics, resources
 from gladiator.config import Settings
 from gladiator.contracts import CONTRACTS
 from gladiator.eda import svg
 from gladiator.eda.profile import TableProfile, download_snapshot, profile_table, register
+from gladiator.eda.quality_section import EntityRunQuality, quality_rows
 
 REPORT_FILE = "eda-report.html"
 SNAPSHOT_FILE = "eda-snapshot.json"
@@ -102,6 +104,16 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[di
     return out
 
 
+def _quality(settings: Settings, job_state_table: str | None, last_runs: int) -> list[EntityRunQuality]:
+    from gladiator.quality import QualityStore
+    from gladiator.runs import RunStore
+
+    table = job_state_table or settings.table_name(resources.JOB_STATE)
+    client = settings.client("dynamodb")
+    run_ids = [str(r["batch_id"]) for r in RunStore(table, client).runs()]
+    return quality_rows(QualityStore(table, client), run_ids, now=datetime.now(UTC), last=last_runs)
+
+
 def build_eda(
     settings: Settings,
     out_dir: Path,
@@ -109,10 +121,14 @@ def build_eda(
     silver_root: str | None = None,
     quarantine_root: str | None = None,
     s3: Any | None = None,
+    job_state_table: str | None = None,
+    last_runs: int = 5,
 ) -> Path:
     """Profile silver and the quarantine, write ``out_dir/eda-report.html``; returns its path.
 
-    ``silver_root``/``quarantine_root`` default to the lake's ``silver``/``quarantine`` folders."""
+    ``silver_root``/``quarantine_root`` default to the lake's ``silver``/``quarantine`` folders;
+    the quality section covers the last ``last_runs`` runs of ``job_state_table`` (default: the
+    settings' job-state table)."""
     import duckdb
     import jinja2
 
@@ -135,6 +151,7 @@ def build_eda(
         monthly = _monthly(con, have)
         quarantine = _quarantine(con, s3, quarantine_root, scratch)
 
+    quality = _quality(settings, job_state_table, last_runs)
     snapshot_path = out_dir / SNAPSHOT_FILE
     previous = json.loads(snapshot_path.read_text()) if snapshot_path.exists() else None
     current = snapshot_of(profiles, quarantine)
@@ -150,6 +167,8 @@ def build_eda(
             missing=missing,
             monthly=monthly,
             quarantine=quarantine,
+            quality=quality,
+            last_runs=last_runs,
             previous_at=(previous or {}).get("taken_at"),
             changes=changes(previous, current),
             svg=svg,
