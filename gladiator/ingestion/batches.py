@@ -302,6 +302,34 @@ class BatchStore:
             ),
         )
 
+    def record_replay(self, batch_id: str, *, replay_id: str, accepted: int, dropped: int) -> bool:
+        """Move ``accepted + dropped`` of the batch's quarantined rows, which replay ``replay_id``
+        took out of quarantine, to ``accepted`` and ``duplicates`` (rows now passing whose version
+        silver already held) in the stored reconciliation. ``rows_in`` is unchanged, so the batch
+        stays balanced and a replayed row counts once. Once per replay (the item keeps the set of
+        ``replays`` applied): True if applied now, False if already applied or the batch has no
+        reconciliation."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_batch_key(batch_id),
+                UpdateExpression=(
+                    "SET reconciliation.accepted = reconciliation.accepted + :a, "
+                    "reconciliation.quarantined = reconciliation.quarantined - :n, "
+                    "reconciliation.duplicates = reconciliation.duplicates + :d ADD replays :rids"
+                ),
+                ConditionExpression="attribute_exists(reconciliation) AND NOT contains(replays, :rid)",
+                ExpressionAttributeValues={
+                    **dynamo.to_item(
+                        {":a": accepted, ":n": accepted + dropped, ":d": dropped, ":rid": replay_id}
+                    ),
+                    ":rids": {"SS": [replay_id]},
+                },
+            )
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+
     # --- the pipeline lock -----------------------------------------------------------------
     def acquire_lock(self, holder: str, *, lease_s: float) -> bool:
         """Take the pipeline lock for ``holder`` (an execution name) for ``lease_s`` seconds.

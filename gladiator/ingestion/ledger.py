@@ -29,6 +29,7 @@ from gladiator.ingestion import dynamo
 from gladiator.ingestion.model import (
     ALLOWED_FROM,
     RELEASE_FROM,
+    REPLAY_FROM,
     LedgerEntry,
     LedgerState,
     is_replay,
@@ -342,3 +343,113 @@ class Ledger:
         for page in pages:
             out += [LedgerEntry.from_item(dynamo.from_item(item)) for item in page.get("Items", [])]
         return out
+
+    # --- replay (gladiator.replay) ------------------------------------------------------------
+    def replay_file(self, file_id: str, *, replay_id: str) -> bool:
+        """QUARANTINED -> VALIDATED for a file a replay found valid under the current contract;
+        True if applied, False if this replay already did it (a retried replay).
+
+        The item keeps its old reason in the history entry (``previous_reason``) and gains
+        ``replayed_by``, so the ledger shows the file as replayed; the next batch claims it like
+        any VALIDATED file, so its rows load through the normal path exactly once. Raises
+        ``IllegalTransition`` for a file in any other state (nothing written)."""
+        now = iso(utc_now())
+        current = self.get(file_id)
+        if current is None:
+            raise IllegalTransition(f"{file_id}: not in the ledger, cannot replay it")
+        if current.replayed_by == replay_id and current.state != LedgerState.QUARANTINED:
+            return False
+        entry = {
+            "state": LedgerState.VALIDATED.value,
+            "at": now,
+            "replay_id": replay_id,
+            "previous_reason": current.reason or "",
+        }
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"file_id": {"S": file_id}},
+                UpdateExpression=(
+                    "SET #s = :to, state_changed_at = :now, replayed_by = :rid, "
+                    "history = list_append(if_not_exists(history, :empty), :h) REMOVE reason, reason_detail"
+                ),
+                ConditionExpression="#s = :from",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues=dynamo.to_item(
+                    {
+                        ":to": LedgerState.VALIDATED.value,
+                        ":from": REPLAY_FROM.value,
+                        ":now": now,
+                        ":rid": replay_id,
+                        ":empty": [],
+                        ":h": [entry],
+                    }
+                ),
+            )
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            raise IllegalTransition(
+                f"{file_id}: cannot replay a file in state {current.state} (only {REPLAY_FROM} files)"
+            ) from None
+
+    def requarantine(self, file_id: str, *, reason: str, reason_detail: str, replay_id: str) -> bool:
+        """Give a QUARANTINED file its current reason (a replay found it still invalid, for
+        another reason than the stored one); True if the reason changed, False if it was already
+        that reason (nothing written: replaying twice changes nothing)."""
+        now = iso(utc_now())
+        entry = {"state": LedgerState.QUARANTINED.value, "at": now, "reason": reason, "replay_id": replay_id}
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"file_id": {"S": file_id}},
+                UpdateExpression=(
+                    "SET reason = :r, reason_detail = :d, state_changed_at = :now, "
+                    "history = list_append(if_not_exists(history, :empty), :h)"
+                ),
+                ConditionExpression="#s = :q AND (attribute_not_exists(reason) OR reason <> :r)",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues=dynamo.to_item(
+                    {
+                        ":q": LedgerState.QUARANTINED.value,
+                        ":r": reason,
+                        ":d": reason_detail,
+                        ":now": now,
+                        ":empty": [],
+                        ":h": [entry],
+                    }
+                ),
+            )
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            current = self.get(file_id)
+            if current is not None and current.state == LedgerState.QUARANTINED:
+                return False
+            raise IllegalTransition(
+                f"{file_id}: cannot re-quarantine a file in state {current.state if current else 'unknown'}"
+            ) from None
+
+    def note_rows_replayed(self, file_id: str, *, replay_id: str, rows: int) -> bool:
+        """Record on a LOADED file that a replay took ``rows`` of its quarantined rows out of
+        quarantine (a history entry and ``replays``, the set of replay ids); once per replay:
+        False if this replay already noted it."""
+        now = iso(utc_now())
+        entry = {"state": LedgerState.LOADED.value, "at": now, "replay_id": replay_id, "rows_replayed": rows}
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"file_id": {"S": file_id}},
+                UpdateExpression=(
+                    "SET history = list_append(if_not_exists(history, :empty), :h) ADD replays :rids"
+                ),
+                ConditionExpression="#s = :loaded AND NOT contains(replays, :rid)",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={
+                    **dynamo.to_item(
+                        {":loaded": LedgerState.LOADED.value, ":empty": [], ":h": [entry], ":rid": replay_id}
+                    ),
+                    ":rids": {"SS": [replay_id]},
+                },
+            )
+            return True
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False

@@ -4,6 +4,7 @@ The per-file state machine (DESIGN §3)::
 
     RECEIVED -> VALIDATED -> CLAIMED(batch) -> LOADED
         \\-> QUARANTINED(reason)      CLAIMED -> VALIDATED (a failed batch releases its files)
+                QUARANTINED -> VALIDATED (a replay found the file valid under the current contract)
 
 A transition is applied only from one of its allowed source states (a DynamoDB conditional
 write). A request whose target the file has already reached or passed is a replay (no-op); any
@@ -40,6 +41,9 @@ ALLOWED_FROM: dict[LedgerState, frozenset[LedgerState]] = {
 
 # A failed batch releases its files: CLAIMED(batch) -> VALIDATED, only naming that batch.
 RELEASE_FROM = LedgerState.CLAIMED
+# A replay (gladiator.replay) gives a quarantined file that now passes validation back to the
+# batches: QUARANTINED -> VALIDATED, only naming the replay run (``Ledger.replay_file``).
+REPLAY_FROM = LedgerState.QUARANTINED
 
 # Position on the happy path; a state at or past the target means "already done" (replay).
 PATH_RANK: dict[LedgerState, int] = {
@@ -92,6 +96,7 @@ class LedgerEntry:
     received_at: str | None = None
     state_changed_at: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    replayed_by: str | None = None  # the replay run that gave this quarantined file back
 
     @property
     def s3_uri(self) -> str:
@@ -116,6 +121,7 @@ class LedgerEntry:
             received_at=item.get("received_at"),
             state_changed_at=item.get("state_changed_at"),
             history=list(item.get("history", [])),
+            replayed_by=item.get("replayed_by"),
         )
 
 
