@@ -14,7 +14,7 @@ or duplicate version and a replay have no output: nothing downstream reads them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gladiator import resources
 from gladiator.contracts import ReasonCode
@@ -27,8 +27,10 @@ from gladiator.ingestion.objects import S3ObjectReader
 from gladiator.ingestion.quarantine import quarantine_object
 from gladiator.ingestion.trigger import BatchTrigger, StepFunctionsStarter
 from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
-from gladiator.lineage.emit import Lineage, LineageRun, object_version_uri
 from gladiator.outcomes import ObjectAction
+
+if TYPE_CHECKING:  # openlineage-python takes ~0.5 s to import: only when lineage is on
+    from gladiator.lineage.emit import Lineage, LineageRun
 from gladiator.quality import RuleResult, file_rule_results
 
 
@@ -74,6 +76,8 @@ def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:
     is a FAIL event and is re-raised."""
     if deps.lineage is None:
         return decide_object_event(event, deps)
+    from gladiator.lineage.emit import object_version_uri
+
     with deps.lineage.run(LINEAGE_JOB) as run:
         received = object_version_uri(event.bucket, event.key, event.file_id.rsplit("#", 1)[-1])
         run.input(received)  # known before the work: a FAIL event names it too
@@ -182,8 +186,17 @@ def deps_from_settings(settings: Any, session: Any = None) -> IngestionDeps:
         ledger=Ledger(settings.table_name(resources.LEDGER), dynamodb),
         quarantine_bucket=settings.quarantine_bucket,
         limits=limits,
-        lineage=Lineage.for_settings(settings),
+        lineage=_lineage(settings),
     )
+
+
+def _lineage(settings: Any) -> Lineage | None:
+    """Run events locally (file) or to the configured endpoint; None (no import) when neither."""
+    if settings.lineage_file is None and settings.lineage_url is None:
+        return None
+    from gladiator.lineage.emit import Lineage
+
+    return Lineage.for_settings(settings)
 
 
 def batch_store(settings: Any, session: Any = None) -> BatchStore:
