@@ -197,16 +197,17 @@ def run_warnings(store: QualityStore, runs: Sequence[str], now: datetime) -> lis
 
     if not runs:
         return []
+    by_run = {run_id: store.summaries(run_id) for run_id in runs}  # one query per run
     history: dict[str, list[int]] = {}
     newest: dict[str, str] = {}
     for run_id in runs:
-        for summary in store.summaries(run_id):
+        for summary in by_run[run_id]:
             if run_id != runs[-1]:
                 history.setdefault(summary.entity, []).append(summary.accepted)
             if summary.newest:
                 newest[summary.entity] = max(newest.get(summary.entity, ""), summary.newest)
     found = []
-    for summary in store.summaries(runs[-1]):
+    for summary in by_run[runs[-1]]:
         contract = CONTRACTS.get(summary.entity)
         if contract is None:
             continue
