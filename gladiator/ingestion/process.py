@@ -28,10 +28,10 @@ from gladiator.ingestion.quarantine import quarantine_object
 from gladiator.ingestion.trigger import BatchTrigger, StepFunctionsStarter
 from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
 from gladiator.outcomes import ObjectAction
+from gladiator.quality import RuleResult, file_rule_results
 
 if TYPE_CHECKING:  # openlineage-python takes ~0.5 s to import: only when lineage is on
     from gladiator.lineage.emit import Lineage, LineageRun
-from gladiator.quality import RuleResult, file_rule_results
 
 
 @dataclass(frozen=True, kw_only=True)
