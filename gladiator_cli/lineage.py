@@ -42,7 +42,9 @@ def lineage(table: str, batch_id: str | None, as_json: bool) -> None:
     try:
         target = graph.resolve(table, [e.target for e in found])
     except KeyError:
-        tables = sorted({e.target.rsplit("/", 2)[-2] + "." + e.target.rsplit("/", 1)[-1] for e in found})
+        tables = sorted(  # tables only: the landing Lambda's edges end in landing files
+            {".".join(e.target.rsplit("/", 2)[-2:]) for e in found if e.job != graph.LANDING_JOB}
+        )
         raise click.ClickException(
             f"no run wrote {table!r}; tables with lineage: {', '.join(tables)}"
         ) from None

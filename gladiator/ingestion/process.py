@@ -27,6 +27,7 @@ from gladiator.ingestion.objects import S3ObjectReader
 from gladiator.ingestion.quarantine import quarantine_object
 from gladiator.ingestion.trigger import BatchTrigger, StepFunctionsStarter
 from gladiator.ingestion.validation import ValidationLimits, classify_key, validate_object
+from gladiator.lineage.graph import LANDING_JOB
 from gladiator.outcomes import ObjectAction
 from gladiator.quality import RuleResult, file_rule_results
 
@@ -68,7 +69,7 @@ class Outcome:
         return file_rule_results(self.file_id, self.entity, self.reason)
 
 
-LINEAGE_JOB = "on_landing_object"
+LINEAGE_JOB = LANDING_JOB
 
 
 def handle_object_event(event: ObjectEvent, deps: IngestionDeps) -> Outcome:

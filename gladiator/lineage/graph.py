@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+LANDING_JOB = "on_landing_object"  # the landing Lambda's runs: object version -> landing file
+
 
 @dataclass(frozen=True, order=True)
 class Edge:

@@ -175,3 +175,7 @@ def test_the_graph_reaches_through_the_landing_lambda_to_each_object_version(tmp
     )
     assert result.exit_code == 0, result.output
     assert f"<- {supplier[0]}#v1   [on_landing_object]" in result.output
+    unknown = CliRunner().invoke(
+        cli, ["lineage", "--table", "gold.nope"], env={constants.LINEAGE_FILE: str(tmp_path / EVENTS)}
+    )
+    assert "tables with lineage: bronze.supplier, gold.dim_supplier, silver.supplier" in unknown.output
