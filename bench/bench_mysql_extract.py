@@ -51,10 +51,10 @@ class MemoryStore(WatermarkStore):
 
         self.items[table] = WatermarkState(watermark=None, pending_seq=seq, pending=window)
 
-    def commit(self, table: str, seq: int, high: Any, rows: int) -> None:
+    def commit(self, table: str, seq: int, high: Any, rows: int, resume_from: Any = None) -> None:
         from gladiator.jobs.mysql_to_bronze import WatermarkState
 
-        self.items[table] = WatermarkState(watermark=high)
+        self.items[table] = WatermarkState(watermark=high, resume_from=resume_from)
 
 
 def bare_dump(url: str, database: str, table: str) -> tuple[int, float]:
@@ -101,6 +101,7 @@ def main() -> None:
                 run_mysql_to_bronze(
                     spark,
                     source=source,
+                    source_url=settings.mysql_url,
                     store=MemoryStore(),
                     bronze_root=f"{work}/{label}/bronze",
                     batch_id=f"bench-{seq}",

@@ -5,6 +5,8 @@ gladiator.ingestion.batches):
 
 - sk ``run``: the pipeline run (``gladiator.outcomes.RunState``: RUNNING|SUCCEEDED|FAILED,
   started/finished, per-job states);
+- sk ``input#<source>#<entity>``: rows a bronze job (source ``landing`` or ``mysql``) put in bronze
+  for the batch, written before its bronze commit: the entities bronze_to_silver must visit;
 - sk ``recon#<stage>#<entity>``: counts of one stage for one entity, written before the stage's
   Delta commits so a re-run after a crash reports the counts of the first computation.
   Stage ``landing``: ``rows_read = rows_loaded + malformed``. Stage ``silver``:
@@ -80,6 +82,28 @@ class RunStore:
                 "recorded_at": {"S": utc_now_iso()},
             },
         )
+
+    def put_input(self, batch_id: str, source: str, entity: str, rows: int) -> None:
+        """Record that ``source`` puts ``rows`` bronze rows of ``entity`` in the batch (before it
+        commits them, so a retry that finds them committed still has the record)."""
+        self.client.put_item(
+            TableName=self.table_name,
+            Item={
+                **_key(batch_id, f"input#{source}#{entity}"),
+                **dynamo.to_item({"batch_id": batch_id, "source": source, "entity": entity, "rows": rows}),
+            },
+        )
+
+    def inputs(self, batch_id: str) -> dict[str, int] | None:
+        """Bronze rows per entity in ``batch_id`` over all sources; None if no bronze job recorded
+        any (a batch written by another tool: every entity must then be visited)."""
+        items = self._items(batch_id, "input#")
+        if not items:
+            return None
+        rows: dict[str, int] = {}
+        for item in items:
+            rows[item["entity"]] = rows.get(item["entity"], 0) + int(item["rows"])
+        return rows
 
     def get_counts(self, batch_id: str, stage: str, entity: str) -> dict[str, int] | None:
         item = self.client.get_item(

@@ -46,8 +46,10 @@ def main(argv: list[str]) -> list[dict]:
 
 def _extract(ctx: BatchJobContext, mode: str, seq: int) -> list[dict]:
     return run_mysql_to_bronze(
-        ctx.spark,
+        lambda: ctx.spark,  # started only if some table has rows to read
         source=extract.jdbc_source(ctx.settings.mysql_url, ctx.args["database"] or None),
+        source_url=ctx.settings.mysql_url,
+        record_input=lambda table, rows: ctx.runs.put_input(ctx.batch_id, "mysql", table, rows),
         store=WatermarkStore(ctx.args["job_state_table"], ctx.client("dynamodb")),
         bronze_root=ctx.uri("bronze", "").rstrip("/"),
         batch_id=ctx.batch_id,

@@ -338,6 +338,9 @@ class MariaDB(Service):
             cur.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (url.username, url.password))
             cur.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@'%%'", (url.username,))
             cur.execute("GRANT FILE ON *.* TO %s@'%%'", (url.username,))
+            # PROCESS: mysql_to_bronze lists the open transactions to resume the next incremental
+            # window exactly where this one's view was complete (gladiator.transforms.extract)
+            cur.execute("GRANT PROCESS ON *.* TO %s@'%%'", (url.username,))
 
 
 # --- PostgreSQL (the local Redshift stand-in) ------------------------------------------------

@@ -156,15 +156,32 @@ def record_quality(ctx: BatchJobContext, contract: Contract, tally: FateTally) -
         print(line)
 
 
+def entities_with_input(ctx: BatchJobContext) -> list[str]:
+    """The entities the batch put bronze rows in (``RunStore.inputs``), in contract order; every
+    entity if no bronze job recorded its input (bronze written by another tool)."""
+    inputs = ctx.runs.inputs(ctx.batch_id)
+    if inputs is None:
+        return list(CONTRACTS)
+    skipped = [name for name in CONTRACTS if not inputs.get(name)]
+    if skipped:
+        log.info("no bronze rows in batch %s for %s: skipped", ctx.batch_id, ", ".join(skipped))
+    return [name for name in CONTRACTS if inputs.get(name)]
+
+
 def run(ctx: BatchJobContext) -> dict[str, dict[str, int]]:
-    """Clean every entity of the batch; store the batch total on the batch item."""
+    """Clean every entity the batch has bronze rows for; store the batch total on the batch item.
+    An entity without input costs nothing (no Spark work; none at all if no entity has input)."""
     seq = ctx.batch_seq()
     results: dict[str, dict[str, int]] = {}
-    for name, contract in CONTRACTS.items():
-        counts = clean_entity(ctx, contract, seq)
+    for name in entities_with_input(ctx):
+        counts = clean_entity(ctx, CONTRACTS[name], seq)
         if counts:
             results[name] = counts
         crash_point(f"after_silver_merge:{name}")
+    if results:  # the checks across runs, as the metrics the CloudWatch alarms watch
+        run_ids = [str(r["batch_id"]) for r in ctx.runs.runs()]
+        for line in quality.check_emf_lines(ctx.quality, run_ids, ctx.batch_id):
+            print(line, flush=True)
     recon = ctx.runs.reconciliation(ctx.batch_id)
     ctx.batches.record_reconciliation(
         ctx.batch_id,

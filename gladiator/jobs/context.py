@@ -76,7 +76,7 @@ class BatchJobContext:
         cls, name: str, argv: list[str] | None = None, optional: dict[str, str] | None = None
     ) -> BatchJobContext:
         required = [a.removeprefix("--") for a in COMMON_ARGUMENTS] + ["batch_id"]
-        defaults = {"codec": "zstd", **(optional or {})}
+        defaults = {"codec": "zstd", "lineage_url": "", **(optional or {})}
         return cls(name=name, args=parse_job_args(argv, required, defaults))
 
     @property
@@ -142,7 +142,7 @@ class BatchJobContext:
         """OpenLineage run events of this job (a file locally, HTTP on AWS): gladiator.lineage."""
         from gladiator.lineage.emit import Lineage
 
-        return Lineage.for_settings(self.settings)
+        return Lineage.for_settings(self.settings, url=self.args.get("lineage_url") or None)
 
     def batch_seq(self) -> int:
         batch = self.batches.get(self.batch_id)

@@ -117,6 +117,7 @@ def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.Lan
             lake.idempotent_append(rejected, quarantine_path, app_id=APP_ID, version=seq, user_metadata=meta)
             ctx.register("quarantine", contract.name, rejected.schema)
         rows = bronze.to_bronze(parsed, contract, batch_id=ctx.batch_id, ingested_at=ctx.started_at)
+        ctx.runs.put_input(ctx.batch_id, STAGE, contract.name, loaded)  # bronze_to_silver visits it
         crash_point(f"before_bronze_commit:{contract.name}")
         lake.idempotent_append(rows, bronze_path, app_id=APP_ID, version=seq, user_metadata=meta)
         ctx.register("bronze", contract.name, rows.schema)

@@ -7,18 +7,27 @@ Per table, in contract (foreign-key) order, the sequence that makes it exactly-o
    plan left by a crashed run is either finished (its bronze append committed: advance the
    watermark) or dropped (nothing committed: the next plan covers its window again);
 2. plan the window (or reuse this batch's pending plan on a retry) and store it as pending;
-3. bounds query, then the partitioned JDBC read; rows cast to bronze strings;
+3. bounds query; then, only if the window holds rows, the partitioned JDBC read; rows cast to
+   bronze strings;
 4. idempotent bronze append (``txnAppId`` ``mysql_to_bronze.<table>``, ``txnVersion`` batch_seq);
-5. advance the watermark to the window's high end (conditional on the pending plan).
+5. advance the watermark to the window's high end (conditional on the pending plan), with the
+   point the next window resumes from (``extract.resume_point``).
 bronze_to_silver then MERGEs the batch's rows (``_batch_id``) with the ordering guard.
+
+What costs nothing: the source's metadata (every table's ``MAX(updated_at)`` in one query, the
+open transactions, the window's bounds) is read through one plain connection (``SourceProbe``),
+and Spark is started only for a table whose window holds rows or whose earlier run died half-way.
+A batch in which no OLTP row changed starts no Spark at all. Each table's extracted row count is
+recorded with the batch (``RunStore.put_input``), so bronze_to_silver visits only entities with
+input.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gladiator import lake
@@ -51,6 +60,8 @@ class WatermarkState:
     watermark: datetime | None
     pending_seq: int | None = None
     pending: extract.ExtractRange | None = None
+    resume_from: datetime | None = None  # the next window's low end (None: watermark - overlap)
+    last_batch_seq: int | None = None  # the batch that committed the watermark
 
 
 class WatermarkStore:
@@ -74,9 +85,13 @@ class WatermarkStore:
         pending = None
         if text.get("pending_high"):
             pending = extract.ExtractRange(low=_ts(text.get("pending_low")), high=_ts(text["pending_high"]))  # type: ignore[arg-type]
-        seq = text.get("pending_seq")
+        seq, last = text.get("pending_seq"), text.get("last_batch_seq")
         return WatermarkState(
-            watermark=_ts(text.get("watermark")), pending_seq=int(seq) if seq else None, pending=pending
+            watermark=_ts(text.get("watermark")),
+            pending_seq=int(seq) if seq else None,
+            pending=pending,
+            resume_from=_ts(text.get("resume_from")),
+            last_batch_seq=int(last) if last else None,
         )
 
     def set_pending(self, table: str, seq: int, window: extract.ExtractRange) -> None:
@@ -92,22 +107,30 @@ class WatermarkStore:
             ExpressionAttributeValues=values,
         )
 
-    def commit(self, table: str, seq: int, high: datetime, rows: int) -> None:
-        """Advance the watermark to ``high`` and clear the pending plan of batch ``seq``."""
+    def commit(
+        self, table: str, seq: int, high: datetime, rows: int, resume_from: datetime | None = None
+    ) -> None:
+        """Advance the watermark to ``high`` and clear the pending plan of batch ``seq``; the next
+        window starts at ``resume_from`` (None: the watermark minus the overlap)."""
+        values = {
+            ":high": {"S": _text(high)},
+            ":seq": {"N": str(seq)},
+            ":rows": {"N": str(rows)},
+            ":now": {"S": utc_now_iso()},
+        }
+        update = "SET watermark = :high, last_batch_seq = :seq, last_rows = :rows, committed_at = :now"
+        remove = "REMOVE pending_seq, pending_low, pending_high"
+        if resume_from is not None:
+            values[":resume"] = {"S": _text(resume_from)}
+            update += ", resume_from = :resume"
+        else:
+            remove += ", resume_from"
         self.client.update_item(
             TableName=self.table_name,
             Key=self.key(table),
-            UpdateExpression=(
-                "SET watermark = :high, last_batch_seq = :seq, last_rows = :rows, committed_at = :now "
-                "REMOVE pending_seq, pending_low, pending_high"
-            ),
+            UpdateExpression=f"{update} {remove}",
             ConditionExpression="pending_seq = :seq",
-            ExpressionAttributeValues={
-                ":high": {"S": _text(high)},
-                ":seq": {"N": str(seq)},
-                ":rows": {"N": str(rows)},
-                ":now": {"S": utc_now_iso()},
-            },
+            ExpressionAttributeValues=values,
         )
 
 
@@ -118,28 +141,79 @@ def _jdbc(spark: SparkSession, source: extract.JdbcSource, **options: str) -> Da
     return reader.load()
 
 
-def source_max_updated_at(spark: SparkSession, source: extract.JdbcSource, table: str) -> datetime | None:
-    """``MAX(updated_at)`` of ``table``, as text from MariaDB (no time-zone conversions)."""
-    query = f"SELECT DATE_FORMAT(MAX(`updated_at`), '%Y-%m-%d %H:%i:%s.%f') AS m FROM `{table}`"
-    row = _jdbc(spark, source, query=query).first()
-    return _ts(row[0]) if row is not None else None
+class SourceProbe:
+    """The source's metadata through one plain connection (no Spark): the base tables, every
+    table's ``MAX(updated_at)``, the open transactions, a window's bounds. ``connect`` returns a
+    DB-API connection in autocommit mode with a UTC session (``gladiator.oltp.connection``)."""
+
+    def __init__(self, connect: Callable[[], Any], database: str) -> None:
+        self._connect, self.database = connect, database
+        self._conn: Any = None
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if self._conn is None:
+            self._conn = self._connect()
+        with self._conn.cursor() as cur:
+            cur.execute(sql)
+            return list(cur.fetchall())
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def existing_tables(self) -> set[str]:
+        return {
+            str(r[0])
+            for r in self._rows(
+                "SELECT table_name FROM information_schema.tables "
+                f"WHERE table_schema = '{self.database}' AND table_type = 'BASE TABLE'"
+            )
+        }
+
+    def max_updated_at(self, tables: list[str]) -> dict[str, datetime | None]:
+        if not tables:
+            return {}
+        return {str(t): _ts(m) for t, m in self._rows(extract.max_updated_at_query(tables))}
+
+    def resume_point(self, high: datetime) -> datetime | None:
+        """``extract.resume_point`` for a run that read up to ``high``; None if the source will
+        not list its open transactions (then the next window falls back to the overlap)."""
+        try:
+            ((now, age_us),) = self._rows(extract.OLDEST_OPEN_TRANSACTION_QUERY)
+        except Exception as exc:  # typically error 1227: the PROCESS privilege is missing
+            log.warning(
+                "mysql: cannot list open transactions (%s); the next window re-reads the overlap", exc
+            )
+            return None
+        age = timedelta(microseconds=int(age_us)) if age_us is not None else None
+        return extract.resume_point(high, age, _ts(now) or high)
+
+    def bounds(self, contract: Any, window: extract.ExtractRange) -> tuple[int | None, int | None, int]:
+        ((lo, hi, rows),) = self._rows(extract.bounds_query(contract, window))
+        return lo, hi, int(rows or 0)
 
 
-def existing_tables(spark: SparkSession, source: extract.JdbcSource) -> set[str]:
-    """The base tables of the source database (one information_schema query)."""
-    query = (
-        "SELECT table_name AS t FROM information_schema.tables "
-        f"WHERE table_schema = '{source.database}' AND table_type = 'BASE TABLE'"
-    )
-    return {row[0] for row in _jdbc(spark, source, query=query).collect()}
+def pymysql_probe(mysql_url: str, database: str) -> SourceProbe:
+    """The probe over ``gladiator.oltp.connection`` (pymysql, UTC session, autocommit: its own
+    reads never show up as an open transaction)."""
+    from gladiator.oltp.connection import connect
+
+    return SourceProbe(lambda: connect(mysql_url, database, autocommit=True), database)
+
+
+SparkFactory = Callable[[], "SparkSession"]
+RecordInput = Callable[[str, int], None]  # (table, rows extracted for the batch)
 
 
 def extract_table(
-    spark: SparkSession,
+    spark: SparkFactory,
     source: extract.JdbcSource,
     store: WatermarkStore,
     table: str,
     *,
+    probe: SourceProbe,
+    source_max: datetime | None,
     bronze_path: str,
     batch_id: str,
     batch_seq: int,
@@ -148,38 +222,39 @@ def extract_table(
     max_partitions: int = extract.DEFAULT_MAX_PARTITIONS,
     rows_per_partition: int = extract.DEFAULT_ROWS_PER_PARTITION,
     overlap: Any = extract.DEFAULT_OVERLAP,
+    record_input: RecordInput | None = None,
 ) -> dict[str, Any]:
-    """Extract one table into bronze for batch ``batch_seq``; returns what was done."""
+    """Extract one table into bronze for batch ``batch_seq``; returns what was done.
+    ``spark()`` is called only if rows are read or a half-finished earlier run is checked;
+    ``record_input(table, rows)`` is called before the bronze append."""
     contract = CONTRACTS[table]
     state = store.get(table)
-    committed = lake.committed_txn_version(spark, bronze_path, app_id(table))
-    finished_unrecorded = (
-        state.pending is not None
-        and state.pending_seq is not None
-        and state.pending_seq != batch_seq
-        and committed is not None
-        and committed >= state.pending_seq
-    )
-    if finished_unrecorded and state.pending and state.pending_seq:
-        store.commit(table, state.pending_seq, state.pending.high, -1)
-        state = store.get(table)
-    if committed is not None and committed >= batch_seq and state.pending_seq != batch_seq:
+    if state.pending is not None and state.pending_seq is not None:
+        committed = lake.committed_txn_version(spark(), bronze_path, app_id(table))
+        if state.pending_seq != batch_seq and committed is not None and committed >= state.pending_seq:
+            # an earlier run appended its rows, then died before recording it: record it now
+            store.commit(table, state.pending_seq, state.pending.high, -1)
+            state = store.get(table)
+        elif committed is not None and committed >= batch_seq and state.pending_seq != batch_seq:
+            return {"table": table, "skipped": "batch already extracted"}
+    elif state.last_batch_seq is not None and state.last_batch_seq >= batch_seq:
         return {"table": table, "skipped": "batch already extracted"}
     window: extract.ExtractRange | None
     if state.pending and state.pending_seq == batch_seq:
-        window = state.pending
+        window = state.pending  # a retry reads the window it planned first
     else:
-        source_max = source_max_updated_at(spark, source, table)
         window = extract.plan_range(
-            watermark=state.watermark, source_max=source_max, full=full, overlap=overlap
+            watermark=state.watermark,
+            source_max=source_max,
+            full=full,
+            overlap=overlap,
+            resume_from=state.resume_from,
         )
         if window is None:
             return {"table": table, "rows": 0, "skipped": "empty source table"}
         store.set_pending(table, batch_seq, window)
-    bounds = _jdbc(spark, source, query=extract.bounds_query(contract, window)).first()
-    min_key, max_key, rows = (
-        (bounds[0], bounds[1], int(bounds[2] or 0)) if bounds is not None else (None, None, 0)
-    )
+    resume_from = probe.resume_point(window.high)  # after MAX(updated_at), before the read
+    min_key, max_key, rows = probe.bounds(contract, window)
     plan = extract.plan_extract(
         contract,
         window,
@@ -190,9 +265,12 @@ def extract_table(
         rows_per_partition=rows_per_partition,
         max_partitions=max_partitions,
     )
+    if record_input is not None:
+        record_input(table, rows)
     written = False
     if rows:
-        typed = _jdbc(spark, source, **plan.options())
+        session = spark()
+        typed = _jdbc(session, source, **plan.options())
         bronze = extract.to_bronze(typed, contract, database=source.database, batch_id=batch_id)
         meta = {
             "job": "mysql_to_bronze",
@@ -203,19 +281,19 @@ def extract_table(
         written = lake.idempotent_append(
             bronze, bronze_path, app_id=app_id(table), version=batch_seq, user_metadata=meta
         )
-    store.commit(table, batch_seq, window.high, rows)
+    store.commit(table, batch_seq, window.high, rows, resume_from)
     return {
         "table": table,
         "rows": rows,
         "written": written,
-        "partitions": plan.num_partitions,
+        "partitions": plan.num_partitions if rows else 0,
         "low": _text(window.low),
         "high": _text(window.high),
     }
 
 
 def run_mysql_to_bronze(
-    spark: SparkSession,
+    spark: SparkSession | SparkFactory,
     *,
     source: extract.JdbcSource,
     store: WatermarkStore,
@@ -224,30 +302,47 @@ def run_mysql_to_bronze(
     batch_seq: int,
     full: bool = False,
     tables: Iterable[str] | None = None,
+    probe: SourceProbe | None = None,
+    source_url: str | None = None,
     **tuning: Any,
 ) -> list[dict[str, Any]]:
-    """Extract ``tables`` (default: every entity, in foreign-key order) into bronze."""
+    """Extract ``tables`` (default: every entity, in foreign-key order) into bronze.
+
+    ``spark`` is a session or a function that returns one (called only when there is Spark work);
+    ``probe`` reads the source's metadata (default: ``pymysql_probe(source_url)``).
+    """
+    session = spark if callable(spark) else (lambda: spark)
+    if probe is None:
+        if source_url is None:
+            raise ValueError("run_mysql_to_bronze needs a probe or the source_url to build one")
+        probe = pymysql_probe(source_url, source.database)
     wanted = list(tables or CONTRACTS)
     order = [t for t in CONTRACTS if t in wanted]
-    present = existing_tables(spark, source)
-    results: list[dict[str, Any]] = []
-    for table in order:
-        if table not in present:
-            # an OLTP database not (yet) seeded: nothing to extract, the rest of the batch goes on
-            log.warning("mysql %s: no table %s.%s; skipped", table, source.database, table)
-            results.append({"table": table, "rows": 0, "skipped": "no such table in the source"})
-            continue
-        result = extract_table(
-            spark,
-            source,
-            store,
-            table,
-            bronze_path=f"{bronze_root}/{table}",
-            batch_id=batch_id,
-            batch_seq=batch_seq,
-            full=full,
-            **tuning,
-        )
-        log.info("mysql %s: %s", table, result)
-        results.append(result)
+    try:
+        present = probe.existing_tables()
+        newest = probe.max_updated_at([t for t in order if t in present])
+        results: list[dict[str, Any]] = []
+        for table in order:
+            if table not in present:
+                # an OLTP database not (yet) seeded: nothing to extract, the rest of the batch goes on
+                log.warning("mysql %s: no table %s.%s; skipped", table, source.database, table)
+                results.append({"table": table, "rows": 0, "skipped": "no such table in the source"})
+                continue
+            result = extract_table(
+                session,
+                source,
+                store,
+                table,
+                probe=probe,
+                source_max=newest.get(table),
+                bronze_path=f"{bronze_root}/{table}",
+                batch_id=batch_id,
+                batch_seq=batch_seq,
+                full=full,
+                **tuning,
+            )
+            log.info("mysql %s: %s", table, result)
+            results.append(result)
+    finally:
+        probe.close()
     return results

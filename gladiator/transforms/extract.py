@@ -4,11 +4,16 @@ Pure: no connection is opened here. ``gladiator.jobs.mysql_to_bronze`` runs the 
 
 Incremental extraction on ``updated_at`` (every OLTP table has it, indexed):
 - a run reads ``low < updated_at <= high`` where ``high`` is the table's ``MAX(updated_at)`` taken
-  when the run starts and ``low`` = the stored watermark minus a **safety overlap**. The overlap
-  catches rows whose transaction committed after an earlier run read past their ``updated_at``
-  (a row stamped at statement time and committed later); re-reading a row that was already
-  extracted is harmless because silver MERGEs with the ordering guard (newer ``updated_at`` wins,
-  an equal version is a no-op): no change is missed, none is applied twice.
+  when the run starts and ``low`` is where the previous run's view of the table was complete
+  (``resume_from``). A row is stamped at statement time and may commit later, so a run that read
+  past its ``updated_at`` cannot have seen it: right after reading ``high`` a run asks the source
+  for the start of its oldest open transaction (``oldest_open_transaction_query``), and
+  ``resume_from = min(high, that start)``. Every row committed later carries an ``updated_at`` at or
+  after that start (an open transaction's) or after ``high`` (a later one), so the next window
+  catches it, and nothing already read is read again when no transaction was open. Where the
+  source refuses that query (no PROCESS privilege), ``low`` is the watermark minus a fixed
+  **safety overlap**, as before: re-reading a row is harmless because silver MERGEs with the
+  ordering guard (newer ``updated_at`` wins, an equal version is a no-op), only slower.
 - the watermark advances to ``high`` only after the bronze append committed; a retried batch
   reuses the range it planned first (kept in job state), so a crash between the two steps neither
   loses the rows in between nor extracts a wider range under an already used batch number.
@@ -90,18 +95,45 @@ def plan_range(
     source_max: datetime | None,
     full: bool,
     overlap: timedelta = DEFAULT_OVERLAP,
+    resume_from: datetime | None = None,
 ) -> ExtractRange | None:
     """The window to read, or None when the source is empty.
 
     ``high`` never goes below the stored watermark, so a source whose newest row was deleted
-    cannot move the watermark backwards.
+    cannot move the watermark backwards. ``low`` is ``resume_from`` when the previous run knew it
+    (see the module docstring), else ``watermark - overlap``.
     """
     if source_max is None:
         return None
     high = max(source_max, watermark) if watermark else source_max
     if full or watermark is None:
         return ExtractRange(low=None, high=high)
-    return ExtractRange(low=watermark - overlap, high=high)
+    low = resume_from if resume_from is not None else watermark - overlap
+    return ExtractRange(low=min(low, high), high=high)
+
+
+def resume_point(high: datetime, oldest_open_age: timedelta | None, source_now: datetime) -> datetime:
+    """Where the next window starts after a run that read up to ``high``: ``high``, or earlier if
+    a transaction older than ``high`` was still open (its rows are stamped at or after its start;
+    one second earlier still, since the source reports transaction starts to the second)."""
+    if oldest_open_age is None:
+        return high
+    return min(high, source_now - oldest_open_age - timedelta(seconds=1))
+
+
+def max_updated_at_query(tables: list[str], column: str = "updated_at") -> str:
+    """One query for ``MAX(updated_at)`` of every table (rows ``(table, max as text)``)."""
+    return " UNION ALL ".join(
+        f"SELECT '{t}', DATE_FORMAT(MAX(`{column}`), '%Y-%m-%d %H:%i:%s.%f') FROM `{t}`" for t in tables
+    )
+
+
+# The source's clock and the age of its oldest open transaction (NULL: none), in microseconds.
+# Read right after MAX(updated_at): see the module docstring. Needs the PROCESS privilege.
+OLDEST_OPEN_TRANSACTION_QUERY = (
+    "SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f'), "
+    "TIMESTAMPDIFF(MICROSECOND, MIN(trx_started), NOW(6)) FROM information_schema.innodb_trx"
+)
 
 
 def _literal(ts: datetime) -> str:

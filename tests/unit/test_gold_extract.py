@@ -81,3 +81,21 @@ def test_maintained_tables_zorder_by_contract_cluster_keys() -> None:
     assert tables["gold/fact_sales"].zorder_by == ("order_date", "customer_key")
     with pytest.raises(ConfigurationError):
         lake_tables("s3://lake", ["platinum"])
+
+
+def test_window_resumes_where_the_last_view_was_complete() -> None:
+    later = T0 + timedelta(hours=1)
+    resumed = extract.plan_range(watermark=T0, source_max=later, full=False, resume_from=T0)
+    assert resumed == extract.ExtractRange(low=T0, high=later)  # no overlap re-read
+    # nothing new: an empty window (low == high), read by a bounds query only
+    idle = extract.plan_range(watermark=T0, source_max=T0, full=False, resume_from=T0)
+    assert idle == extract.ExtractRange(low=T0, high=T0)
+
+
+def test_resume_point_goes_back_to_the_oldest_open_transaction() -> None:
+    now = T0 + timedelta(seconds=30)
+    assert extract.resume_point(T0, None, now) == T0  # nothing open: resume at what was read
+    # a transaction open for 60 s started before the window's high end: resume before its start
+    assert extract.resume_point(T0, timedelta(seconds=60), now) == now - timedelta(seconds=61)
+    # one younger than the high end cannot hold rows stamped at or below it
+    assert extract.resume_point(T0, timedelta(seconds=5), now) == T0
