@@ -201,6 +201,75 @@ def run_scale(settings, scale: float, work: Path, *, gold: bool = True) -> tuple
     return lake, figures
 
 
+INCREMENTAL_JOBS = ["landing_to_bronze", "mysql_to_bronze", "bronze_to_silver", "silver_to_gold"]
+
+
+def incremental(settings, scale: float, work: Path) -> dict:
+    """Goal 3, through the local runner (all batch jobs but the warehouse load, which would touch
+    the demo's schema): batch 1 = the landing files plus the full OLTP extraction (a scratch
+    MariaDB database seeded with the same truth); then ~1 % of the orders change in MySQL
+    (``mysql churn``) and the scheduled run (no file) picks them up; then a run with nothing new."""
+    from urllib.parse import urlparse, urlunparse
+
+    from gladiator import constants
+    from gladiator.oltp import churn, seed
+    from tests.oltp_helpers import scratch_database
+
+    out = work / f"inc{scale}"
+    subprocess.run(
+        [sys.executable, "-m", "gladiator_cli", "generate", "--scale", str(scale), "--out", str(out),
+         "--seed", "42", "--faults", "0.01", "--format", "csv", "--files-per-entity", "4"],
+        check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    faults = json.loads((out / "faults.json").read_text())["faults"]
+    rejected = {f["file"] for f in faults if f["expected"] == "file_quarantined"}
+    lake = IsolatedLake.create(settings)
+    for path in sorted((out / "landing").rglob("*.csv")):
+        key = str(path.relative_to(out / "landing"))
+        if key not in rejected:
+            lake.drop(key, path.read_bytes())
+    argv = lake.job_args("x")
+    common = {k: v for k, v in zip(argv[1::2], argv[2::2], strict=True) if k != "--batch_id"}
+    figures: dict = {"scale": scale}
+    with scratch_database(settings.mysql_url, "bench_inc") as database:
+        seed(settings.mysql_url, out / "truth", database=database)
+        url = urlparse(settings.mysql_url)
+        scratch_url = urlunparse(url._replace(path=f"/{database}"))
+        previous = os.environ.get(constants.MYSQL_URL)
+        os.environ[constants.MYSQL_URL] = scratch_url  # the job driver inherits it
+        try:
+            orders = int(json.loads((out / "faults.json").read_text())["scale"] * 150_000)
+            for label, claim_kwargs, before in (
+                ("first", {}, None),
+                ("after_1pct_churn", {"allow_empty": True}, lambda: churn(
+                    scratch_url, orders=orders // 200, updates=orders // 200, seed=3)),
+                ("nothing_new", {"allow_empty": True}, None),
+            ):  # fmt: skip
+                if before:
+                    report = before()
+                    figures["churned_rows"] = len(report.changes)
+                batch = lake.batches.claim(10_000, **claim_kwargs)
+                assert batch is not None
+                started = time.monotonic()
+                result = runner.run_pipeline(
+                    batch.batch_id, settings=settings, common=common, jobs=INCREMENTAL_JOBS
+                )
+                figures[f"{label}_s"] = round(time.monotonic() - started, 1)
+                figures[f"{label}_jobs_s"] = {
+                    j.name: j.seconds for j in result.jobs if j.state == "SUCCEEDED"
+                }
+        finally:
+            if previous is None:
+                os.environ.pop(constants.MYSQL_URL, None)
+            else:
+                os.environ[constants.MYSQL_URL] = previous
+    figures["ratio_incremental_over_first"] = round(figures["after_1pct_churn_s"] / figures["first_s"], 3)
+    figures["goal_incremental_le_0.15"] = figures["ratio_incremental_over_first"] <= 0.15
+    figures["goal_nothing_new_le_15s"] = figures["nothing_new_s"] <= 15
+    lake.delete_objects()
+    return figures
+
+
 def extras(settings, lake: IsolatedLake) -> dict:
     """Codec table and lineitem partitioning, on the silver lineitem."""
     from pyspark.sql import functions as F
@@ -268,6 +337,12 @@ def main() -> None:
         "--no-extras", action="store_true", help="skip the codec table and the lineitem layout comparison"
     )
     parser.add_argument("--no-gold", action="store_true", help="Stop at silver.")
+    parser.add_argument(
+        "--incremental-scale",
+        type=float,
+        default=0.01,
+        help="scale of the incremental scenario (goal 3: first batch, 1 %% churn, nothing new); 0 skips it",
+    )
     args = parser.parse_args()
     use_local_credentials()
     settings = load_settings("local")
@@ -294,6 +369,9 @@ def main() -> None:
         ]
         if lake is not None and not args.no_extras:
             report["extras"] = extras(settings, lake)
+        if args.incremental_scale:
+            report["incremental"] = incremental(settings, args.incremental_scale, Path(tmp))
+            print(json.dumps(report["incremental"]), flush=True)
     report["load_average_at_end"] = os.getloadavg()
     print(json.dumps(report, indent=2))
 

@@ -157,6 +157,15 @@ class Settings:
         return os.environ.get(env.STATE_MACHINE_ARN) or None
 
     @property
+    def local_jobs(self) -> str:
+        """How the local runner runs jobs (``GLADIATOR_LOCAL_JOBS``): ``driver``, all jobs of a run
+        in one Spark driver process (default), or ``spark-submit``, one process per job as Glue."""
+        mode = os.environ.get(env.LOCAL_JOBS) or "driver"
+        if mode not in ("driver", "spark-submit"):
+            raise ConfigurationError(f"{env.LOCAL_JOBS}={mode!r}: use driver or spark-submit")
+        return mode
+
+    @property
     def driver_memory(self) -> str | None:
         """A local Spark driver heap for every job (``GLADIATOR_DRIVER_MEMORY``), or None: per job."""
         return os.environ.get(env.DRIVER_MEMORY) or None

@@ -10,6 +10,7 @@ PORT_OFFSET = "GLADIATOR_PORT_OFFSET"  # shifts every local service port (isolat
 JAVA_HOME = "GLADIATOR_JAVA_HOME"  # a JDK 17 for Spark and Kafka (default: autodetected)
 JARS_DIR = "GLADIATOR_JARS_DIR"  # folder holding jars/spark and jars/kafka
 SYSTEM_JAVA_HOME = "JAVA_HOME"  # the machine's JDK: used for Spark only if it is JDK 17
+LOCAL_JOBS = "GLADIATOR_LOCAL_JOBS"  # driver (default: one Spark driver per local run) | spark-submit
 DRIVER_MEMORY = (
     "GLADIATOR_DRIVER_MEMORY"  # local Spark driver heap for every job, e.g. "3g" (default: per job)
 )

@@ -89,10 +89,13 @@ def seed_command(scale: float, from_dir: Path | None, generator_seed: int, datab
 )
 @click.option("--seed", type=int, default=None, help="Random seed (default: random).")
 @click.option("--database", help="Database name (default: the one in the MySQL URL, `retail`).")
+@click.option("--verbose", "-v", is_flag=True, help="Also print every changed row (table, key, old -> new).")
 @needs("mysql")
-def churn_command(orders: int, updates: int, seed: int | None, database: str | None) -> None:
+def churn_command(orders: int, updates: int, seed: int | None, database: str | None, verbose: bool) -> None:
     """Simulate OLTP traffic: each new order and each status change is one transaction that bumps
-    updated_at. Prints every change."""
+    updated_at. Prints a summary (rows per table and operation); --verbose prints every change."""
+    from collections import Counter
+
     from gladiator.oltp import churn  # see seed_command
 
     report = churn(load_settings().mysql_url, orders=orders, updates=updates, seed=seed, database=database)
@@ -100,6 +103,10 @@ def churn_command(orders: int, updates: int, seed: int | None, database: str | N
         f"{report.new_orders} new orders, {report.status_changes} status changes, {len(report.changes)} rows "
         f"written; updated_at from {report.since.isoformat(sep=' ')} to {report.until.isoformat(sep=' ')}"
     )
+    per_table = Counter((c.table, c.op) for c in report.changes)
+    click.echo("  " + ", ".join(f"{table} {op}s {n}" for (table, op), n in sorted(per_table.items())))
+    if not verbose:
+        return
     for change in report.changes:
         detail = (
             ", ".join(f"{k} {change.previous.get(k)!s}->{v!s}" for k, v in change.columns.items())

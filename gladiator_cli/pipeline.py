@@ -82,7 +82,10 @@ def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: 
     resume = (
         f"Batch {batch.batch_id} is claimed: `gladiator pipeline run --batch-id {batch.batch_id}` resumes it."
     )
-    with failure_note(resume, unless=(runner.PipelineFailed,)):
+    from local_emulation.progress import ProgressTail
+
+    progress = ProgressTail(settings.home / "logs" / "pipeline", lambda line: click.echo(line, err=True))
+    with failure_note(resume, unless=(runner.PipelineFailed,)), progress:
         name = run_batch(batch).execution_name
     click.echo(f"{name}: SUCCEEDED", err=True)
 

@@ -2,7 +2,10 @@
 
 Arguments: pipeline.COMMON_ARGUMENTS + ``--batch_id``; optional ``--batch_seq`` (default: the
 batch item's), ``--tables`` (comma-separated subset of the aggregates; the star schema is always
-built), ``--register false`` (skip the catalog).
+built), ``--register false`` (skip the catalog), ``--rebuild all`` (every table, whatever moved).
+
+Rebuilds only the gold tables downstream of silver tables that moved since the last complete
+build (``gladiator.jobs.silver_to_gold.plan_rebuild``); nothing moved: Spark is never started.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ import sys
 
 from gladiator.jobs import job_lineage
 from gladiator.jobs.context import BatchJobContext
-from gladiator.jobs.silver_to_gold import run_silver_to_gold
+from gladiator.jobs.silver_to_gold import GoldState, plan_rebuild, run_silver_to_gold
+from gladiator.transforms.gold_registry import SILVER_INPUTS
+from gladiator.warehouse.delta_log import DeltaLogReader
 
-OPTIONAL = {"batch_seq": "", "tables": "", "register": "true"}
+OPTIONAL = {"batch_seq": "", "tables": "", "register": "true", "rebuild": "changed"}
 
 
 def main(argv: list[str]) -> dict:
@@ -26,17 +31,35 @@ def main(argv: list[str]) -> dict:
     def register(name: str, location: str, schema, partitions, doc) -> None:
         ctx.register("gold", name, schema, list(partitions))
 
+    tables = [t for t in ctx.args["tables"].split(",") if t] or None
+    log_reader = DeltaLogReader(ctx.client("s3"))
+    versions = {name: log_reader.latest_version(ctx.uri("silver", name)) for name in SILVER_INPUTS}
+    gold_root = ctx.uri("gold", "").rstrip("/")
+    state = GoldState(ctx.args["job_state_table"], ctx.client("dynamodb"), gold_root)
+    built_from = None if ctx.args["rebuild"] == "all" else state.built_from()
+    rebuild = plan_rebuild(versions, built_from, tables)
+    logging.getLogger(__name__).info(
+        "gold: rebuilding %s", ", ".join(sorted(rebuild)) or "nothing (silver unchanged)"
+    )
     with ctx.lineage.run(ctx.name, batch_id=ctx.batch_id) as run:
-        report = run_silver_to_gold(
-            ctx.spark,
-            silver_root=ctx.uri("silver", "").rstrip("/"),
-            gold_root=ctx.uri("gold", "").rstrip("/"),
-            batch_id=ctx.batch_id,
-            batch_seq=seq,
-            tables=[t for t in ctx.args["tables"].split(",") if t] or None,
-            register=register if ctx.args["register"].lower() != "false" else None,
+        report = (
+            {}
+            if not rebuild
+            else run_silver_to_gold(
+                ctx.spark,
+                silver_root=ctx.uri("silver", "").rstrip("/"),
+                gold_root=gold_root,
+                batch_id=ctx.batch_id,
+                batch_seq=seq,
+                tables=tables,
+                register=register if ctx.args["register"].lower() != "false" else None,
+                rebuild=rebuild,
+                silver_versions=versions,
+            )
         )
         job_lineage.silver_to_gold(run, ctx, report)
+    if tables is None:  # every table is now f(silver at these versions)
+        state.record({k: v for k, v in versions.items() if v is not None}, ctx.batch_id)
     print(json.dumps({"job": "silver_to_gold", "batch_id": ctx.batch_id, "batch_seq": seq, "tables": report}))
     return report
 

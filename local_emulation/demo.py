@@ -29,6 +29,7 @@ import click
 from gladiator.config import Settings
 from gladiator.errors import GladiatorError
 from gladiator.ingestion.trigger import ENV_MAX_WAIT_S
+from local_emulation.progress import ProgressTail
 
 StepResult = dict[str, Any]
 GLADIATOR = [sys.executable, "-m", "gladiator_cli"]
@@ -129,7 +130,9 @@ def step_drop(ctx: DemoContext) -> StepResult:
     before = {r.get("batch_id") for r in _pipeline_status().get("runs", [])}
     gladiator("drop", str(ctx.data_dir / "landing"))
     files = [p for p in (ctx.data_dir / "landing").rglob("*") if p.is_file()]
-    status = wait_for_pipeline(len(files), before, timeout_s=ctx.pipeline_timeout_s)
+    _say("    the ingestion service batches the files and runs the pipeline; its progress:")
+    with ProgressTail(ctx.settings.home / "logs" / "pipeline", _say):
+        status = wait_for_pipeline(len(files), before, timeout_s=ctx.pipeline_timeout_s)
     ctx.state["pipeline_status"] = status
     states = _ledger_states()
     return {
@@ -145,7 +148,7 @@ def wait_for_pipeline(files: int, before: set[Any], *, timeout_s: float) -> dict
     QUARANTINED and the batches they started have SUCCEEDED."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        time.sleep(10)
+        time.sleep(5)
         status = json.loads(gladiator("pipeline", "status", "--json", capture=True, quiet=True))
         new_runs = [r for r in status.get("runs", []) if r.get("batch_id") not in before]
         failed = [r["batch_id"] for r in new_runs if r.get("state") == "FAILED"]
@@ -194,7 +197,7 @@ def _layer_figures(status: dict[str, Any]) -> StepResult:
 
 def step_oltp_incremental(ctx: DemoContext) -> StepResult:
     gladiator("mysql", "churn", "--orders", "50", "--updates", "100", "--seed", str(ctx.seed))
-    gladiator("pipeline", "run", "--wait", "--scheduled")  # no new file: the schedule's run
+    gladiator("pipeline", "run", "--wait", "--scheduled")  # no new file: the schedule's run (with progress)
     return _layer_figures(_pipeline_status())
 
 

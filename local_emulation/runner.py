@@ -6,9 +6,12 @@ batch Choice, one Parallel per stage, the finish/release tasks), with two task r
 
 - ``lambda:invoke`` of the batch function: ``gladiator.ingestion.claim.run_batch_step``, the
   function the batch Lambda's handler wraps;
-- ``glue:startJobRun.sync``: a ``spark-submit`` of the same ``glue_jobs/<name>.py`` with the Glue
-  job's DefaultArguments overlaid by the task's run Arguments, retried ``MaxRetries`` times. Jobs
-  of a stage run one after the other (2 cores: two Spark JVMs would only fight).
+- ``glue:startJobRun.sync``: the same ``glue_jobs/<name>.py`` with the Glue job's DefaultArguments
+  overlaid by the task's run Arguments, retried ``MaxRetries`` times. Jobs of a stage run one
+  after the other (2 cores: two Spark JVMs would only fight). By default every job of the
+  execution runs in one driver process (``local_emulation.job_driver``: one JVM and one Spark
+  session for the whole run, started only when a job needs Spark); ``GLADIATOR_LOCAL_JOBS=
+  spark-submit`` runs each job in its own ``spark-submit``, as Glue runs each in its own driver.
 
 Each job's state is recorded with the batch in the job-state table (gladiator.runs), as
 ``gladiator pipeline status`` shows it. A job whose script does not exist yet, or that ``jobs=``
@@ -18,8 +21,11 @@ does not select, is recorded SKIPPED.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gladiator import jvm, pipeline, resources
+from gladiator import constants, jvm, pipeline, resources
 from gladiator.config import REPO_ROOT, Settings, load_settings, use_local_credentials
 from gladiator.errors import GladiatorError
 from gladiator.ingestion.batches import BatchStore
@@ -121,6 +127,77 @@ def _environment(settings: Settings) -> dict[str, str]:
     return env
 
 
+class JobDriver:
+    """The execution's driver process (``local_emulation.job_driver``), started on first use and
+    again after a job killed it; ``close()`` ends it (and its JVM)."""
+
+    def __init__(
+        self, settings: Settings, jobs: Iterable[JobSpec], extra_env: Mapping[str, str] | None
+    ) -> None:
+        self.settings, self.extra_env = settings, dict(extra_env or {})
+        self.memory = settings.driver_memory or max((j.local_driver_memory for j in jobs), key=_megabytes)
+        self.process: subprocess.Popen[str] | None = None
+        self.answers: Any = None
+
+    def _start(self, log_file: Path) -> None:
+        read_end, write_end = os.pipe()
+        env = _environment(self.settings) | self.extra_env | {constants.DRIVER_MEMORY: self.memory}
+        with (log_file.parent / "driver.log").open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "local_emulation.job_driver", "--answers-fd", str(write_end)],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=REPO_ROOT,
+                pass_fds=(write_end,),
+                start_new_session=True,  # its own process group: a crash kills this driver only
+                text=True,
+            )
+        os.close(write_end)
+        self.answers = os.fdopen(read_end, encoding="utf-8")
+
+    def run(self, script: Path, argv: list[str], log_file: Path) -> int:
+        """Run a job ``script`` in the driver; its exit code (negative: the driver died of that signal)."""
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        if self.process is None or self.process.poll() is not None:
+            self._start(log_file)
+        assert self.process is not None and self.process.stdin is not None
+        request = {"script": str(script), "argv": argv, "log": str(log_file)}
+        try:
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            answer = self.answers.readline()
+        except BrokenPipeError:
+            answer = ""
+        if answer:
+            return int(json.loads(answer)["exit_code"])
+        code = self.process.wait()  # the job took the driver down (crash point, OOM kill)
+        self.close()
+        return code or 1
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    self.process.stdin.close()
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            self.process = None
+        if self.answers is not None:
+            self.answers.close()
+            self.answers = None
+
+
+def _megabytes(memory: str) -> int:
+    """``"1536m"`` / ``"2g"`` -> megabytes (to pick the largest heap of a run's jobs)."""
+    unit = memory[-1].lower()
+    return int(memory[:-1]) * (1024 if unit == "g" else 1) if unit in "gm" else int(memory) // 2**20
+
+
 def run_job(
     job: JobSpec,
     argv: list[str],
@@ -177,6 +254,21 @@ class LocalGlue:
         self.jobs, self.settings, self.runs = dict(jobs), settings, runs
         self.selected, self.extra_env, self.max_retries = selected, extra_env, max_retries
         self.results: list[JobResult] = []
+        self.driver = (
+            JobDriver(settings, [j.spec for j in self.jobs.values()], extra_env)
+            if settings.local_jobs == "driver"
+            else None
+        )
+
+    def close(self) -> None:
+        """End the execution's driver process, if one was started."""
+        if self.driver is not None:
+            self.driver.close()
+
+    def _run_once(self, spec: JobSpec, argv: list[str], log_file: Path) -> int:
+        if self.driver is not None:
+            return self.driver.run(spec.script, argv, log_file)
+        return run_job(spec, argv, self.settings, log_file, self.extra_env)
 
     def __call__(self, parameters: dict[str, Any]) -> dict[str, Any]:
         name = parameters["JobName"]
@@ -206,7 +298,7 @@ class LocalGlue:
         retries = job.max_retries if self.max_retries is None else self.max_retries
         for attempt in range(1, retries + 2):
             self.runs.set_job(batch_id, spec.name, RunState.RUNNING, attempt=attempt, log=str(log_file))
-            code = run_job(spec, argv, self.settings, log_file, self.extra_env)
+            code = self._run_once(spec, argv, log_file)
             seconds = round(time.monotonic() - started, 1)
             timing = {"attempt": attempt, "seconds": seconds, "log": str(log_file)}
             if code == 0:
@@ -258,7 +350,10 @@ def execute(
         return function(parameters)
 
     interpreter = Interpreter({pipeline.LAMBDA_INVOKE: invoke, pipeline.GLUE_RUN_SYNC: glue})
-    execution = interpreter.execute(definition, execution_input, name=name)
+    try:
+        execution = interpreter.execute(definition, execution_input, name=name)
+    finally:
+        glue.close()
     claimed = batch_function.claimed or {}
     batch_id = str(claimed.get("batch_id") or execution_input.get("batch_id") or name)
     ran = bool(claimed) and not claimed.get("empty")

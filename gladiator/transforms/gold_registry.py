@@ -79,18 +79,46 @@ def builds_for(tables: Iterable[str] | None = None) -> list[GoldBuild]:
     return [b for b in GOLD_BUILDS if b.table in wanted]
 
 
+def downstream_of(inputs: Iterable[str]) -> set[str]:
+    """The gold tables built, directly or through other gold tables, from any of ``inputs``
+    (silver entity or gold table names): what a change to them makes stale."""
+    affected = set(inputs)
+    for build in GOLD_BUILDS:  # build order: a table's inputs are settled before it
+        if affected.intersection(build.inputs):
+            affected.add(build.table)
+    return affected & set(BUILDS)
+
+
 def build_gold(
-    silver: Mapping[str, DataFrame], tables: Iterable[str] | None = None, *, load: Load | None = None
+    silver: Mapping[str, DataFrame],
+    tables: Iterable[str] | None = None,
+    *,
+    load: Load | None = None,
+    only: Iterable[str] | None = None,
+    stored: Callable[[str], DataFrame] | None = None,
 ) -> dict[str, DataFrame]:
     """Build ``tables`` (default: all) and what they are built from, from the silver tables by
     entity name. ``load(table, df)``, if given, stores each table and returns what later tables
-    read in its place. Returns every built table by name."""
-    missing = sorted({i for b in builds_for(tables) for i in b.inputs if i not in BUILDS} - set(silver))
+    read in its place. With ``only``, just those of them are built; a gold table they read that
+    is not rebuilt comes from ``stored(table)`` (gold as it is). Returns every built table by name."""
+    builds = builds_for(tables)
+    if only is not None:
+        wanted = set(only)
+        builds = [b for b in builds if b.table in wanted]
+    missing = sorted({i for b in builds for i in b.inputs if i not in BUILDS} - set(silver))
     if missing:
         raise KeyError(f"silver tables missing for gold: {missing}")
     frames: dict[str, DataFrame] = dict(silver)
     built: dict[str, DataFrame] = {}
-    for build in builds_for(tables):
-        df = build.build(*[frames[name] for name in build.inputs])
+
+    def frame(name: str) -> DataFrame:
+        if name not in frames:
+            if stored is None:
+                raise KeyError(f"gold table {name} is not rebuilt and no stored copy was given")
+            frames[name] = stored(name)
+        return frames[name]
+
+    for build in builds:
+        df = build.build(*[frame(name) for name in build.inputs])
         frames[build.table] = built[build.table] = load(build.table, df) if load else df
     return built

@@ -93,6 +93,12 @@ class DeltaLogReader:
         body = self._s3.get_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/_delta_log/{name}")["Body"]
         return body.read()
 
+    def latest_version(self, table_uri: str) -> int | None:
+        """The table's newest commit version (None: no Delta table there): one listing, no replay."""
+        names = self._log_objects(_s3_uri(table_uri))
+        commits = [int(m.group(1)) for n in names if (m := _COMMIT.match(n))]
+        return max(commits) if commits else None
+
     def snapshot(self, table_uri: str, version: int | None = None) -> DeltaSnapshot:
         """The table at ``version`` (default: latest). Raises DeltaLogError when it cannot be read."""
         table_uri = _s3_uri(table_uri)

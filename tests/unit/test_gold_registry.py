@@ -36,3 +36,25 @@ def test_a_subset_brings_what_it_is_built_from() -> None:
 def test_missing_silver_input_is_named() -> None:
     with pytest.raises(KeyError, match="part"):
         registry.build_gold({}, ["dim_part"])
+
+
+def test_a_silver_change_makes_exactly_its_downstream_stale() -> None:
+    assert registry.downstream_of(["region"]) == {
+        "dim_geography", "dim_supplier", "dim_customer", "agg_revenue_monthly",
+        "agg_supplier_performance", "agg_supplier_nation_performance",
+    }  # fmt: skip
+    assert registry.downstream_of(["part"]) == {"dim_part", "agg_return_rate"}
+    assert registry.downstream_of(["partsupp"]) == set()  # gold does not read it
+    # orders feed the facts, so every aggregate built on them
+    assert {"fact_sales", "fact_orders", "dim_date", "agg_cohort_retention"} <= registry.downstream_of(
+        ["orders"]
+    )
+
+
+def test_plan_rebuild_first_all_then_what_moved() -> None:
+    from gladiator.jobs.silver_to_gold import plan_rebuild
+
+    versions = dict.fromkeys(registry.SILVER_INPUTS, 3)
+    assert plan_rebuild(versions, None) == set(GOLD_TABLE_NAMES)
+    assert plan_rebuild(versions, versions) == set()
+    assert plan_rebuild({**versions, "part": 4}, versions) == {"dim_part", "agg_return_rate"}
