@@ -80,7 +80,7 @@ def context_from_argv(argv: list[str] | None) -> BatchJobContext:
     """The job's context: ``pipeline.COMMON_ARGUMENTS`` + the optional filters (no batch id: the
     run's id is set by :func:`open_run`)."""
     required = [a.removeprefix("--") for a in COMMON_ARGUMENTS]
-    optional = {"codec": "zstd", **dict.fromkeys(FILTERS, "")}
+    optional = {"codec": "zstd", "lineage_url": "", **dict.fromkeys(FILTERS, "")}
     return BatchJobContext(name=NAME, args=parse_job_args(argv, required, optional))
 
 
@@ -141,9 +141,11 @@ def run(ctx: BatchJobContext, replay: ReplayRun) -> ReplayReport:
     request = replay.request
     try:
         landing = deps_from_settings(ctx.settings)  # the landing Lambda's S3 client and limits
+        earlier = store.get_files(replay.replay_id)  # a resumed run: what its first attempt did
         files = replay_files(
             ctx.ledger, landing.s3, request, replay_id=replay.replay_id, limits=landing.limits
-        )
+        ).merge(earlier)
+        store.put_files(replay.replay_id, files.as_dict())
         crash_point("after_file_replay")
         plans: dict[str, EntityPlan] = {}
         for name, contract in CONTRACTS.items():

@@ -38,6 +38,14 @@ class FileReplay:
     reason_changed: list[str] = field(default_factory=list)  # file ids whose reason was rewritten
     skipped: Counter[str] = field(default_factory=Counter)  # not re-validated: why -> files
 
+    def merge(self, earlier: dict[str, Any] | None) -> FileReplay:
+        """This result plus what an earlier attempt of the same replay run released or
+        relabelled (a resumed run finds those files no longer QUARANTINED, or unchanged)."""
+        if earlier:
+            self.released = sorted(set(self.released) | set(earlier.get("released", [])))
+            self.reason_changed = sorted(set(self.reason_changed) | set(earlier.get("reason_changed", [])))
+        return self
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "released": sorted(self.released),

@@ -8,6 +8,7 @@ Items (job-state table ``resources.JOB_STATE``):
 - pk ``batch#<replay_id>``, sk ``replay``: the run (request, state, started/finished, totals);
   its rule-level quality results and per-entity counts (``recon#silver#<entity>``) live in the
   same partition, like a batch's;
+- pk ``batch#<replay_id>``, sk ``replay-files``: what the file step did (released files...);
 - pk ``batch#<replay_id>``, sk ``replay#<entity>``: the entity's plan, written before its first
   Delta commit: counts, and which batches and landing files the rows leaving quarantine came
   from (a resumed run cannot recompute the split once silver holds the rows);
@@ -138,6 +139,19 @@ class ReplayStore:
     def get_run(self, replay_id: str) -> dict[str, Any] | None:
         item = self.client.get_item(
             TableName=self.table_name, Key=_run_key(replay_id), ConsistentRead=True
+        ).get("Item")
+        return dynamo.from_item(item) if item else None
+
+    # --- the file step ---------------------------------------------------------------------------
+    def put_files(self, replay_id: str, files: dict[str, Any]) -> None:
+        """What the file step did (``FileReplay.as_dict``), so a resumed run reports it too."""
+        self.client.put_item(
+            TableName=self.table_name, Item={**_run_key(replay_id, "replay-files"), **dynamo.to_item(files)}
+        )
+
+    def get_files(self, replay_id: str) -> dict[str, Any] | None:
+        item = self.client.get_item(
+            TableName=self.table_name, Key=_run_key(replay_id, "replay-files"), ConsistentRead=True
         ).get("Item")
         return dynamo.from_item(item) if item else None
 

@@ -6,12 +6,15 @@ The scenario (SF 0.01, four entities: region, nation, supplier, customer; genera
    (``file_too_large``); the generator's bad files are quarantined for their own reasons;
 2. batch 1 runs the Glue entry scripts with a deliberately too-strict customer contract (an extra
    rule ``c_acctbal >= 0`` that rejects valid truth rows): they are quarantined;
-3. the contract and the limit are fixed (the real ones), and the replay job runs: the strict
-   rule's rows reach silver, the injected faults stay quarantined with their *current* reasons
-   (a fault first caught by the strict rule now carries its real reason), the supplier file is
-   VALIDATED again and batch 2 loads it through the normal path;
+3. the contract and the limit are fixed (the real ones), and `gladiator replay --quarantined`
+   runs (the CLI: spark-submit of the Glue script). It is killed (like ``kill -9``) after its
+   customer MERGE and before the quarantine rewrite; the next `gladiator replay --quarantined`
+   resumes it. The strict rule's rows reach silver once, the injected faults stay quarantined
+   with their *current* reasons (a fault first caught by the strict rule now carries its real
+   reason), the supplier file is VALIDATED again and batch 2 loads it through the normal path;
 4. silver = truth both ways, the quarantine = the injected faults exactly, the reconciliation
-   balances with each replayed row counted once, and a second replay changes nothing.
+   balances with each replayed row counted once, and a second replay (the Glue entry script
+   in-process) changes nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner, Result
 
 from gladiator import constants
 from gladiator.contracts import CONTRACTS, Rule
@@ -39,12 +43,17 @@ from gladiator.quality import QualityStore
 from gladiator.replay.store import batch_reconciliation
 from gladiator.runs import RunStore
 from gladiator.transforms import silver
+from gladiator_cli import cli
 from glue_jobs import bronze_to_silver as bronze_to_silver_job
 from glue_jobs import landing_to_bronze as landing_to_bronze_job
 from glue_jobs import replay_quarantined as replay_job
 from tests.batch_helpers import IsolatedLake
 from tests.integration.test_batch_lakehouse import expected_rule
 from tests.spark_helpers import assert_same_rows
+
+# Two batches, the replay killed and resumed (two spark-submits) and one more replay: ~8 min on a
+# loaded 2-core machine, so slow, with room above the 900 s default timeout (the setup counts).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 ENTITIES = ("region", "nation", "supplier", "customer")
 STRICT_RULE = Rule(name="c_acctbal_not_negative", predicate="c_acctbal >= 0", columns=("c_acctbal",))
@@ -57,8 +66,9 @@ class Scenario:
     out: Path
     faults: list[dict[str, Any]]
     batches: list[Batch]
-    report: dict[str, Any]  # the first replay's JSON line
-    before: dict[str, Any]  # observations before the replay
+    report: dict[str, Any]  # the first replay's report (of the resumed run)
+    before: dict[str, Any]  # observations before the replay and after its crash
+    crashed: Result  # the first `gladiator replay`, killed half-way
 
 
 def land(lake: IsolatedLake, quarantine_bucket: str, key: str, body: bytes, limits: ValidationLimits) -> str:
@@ -92,6 +102,22 @@ def replay(lake: IsolatedLake, *extra: str) -> dict[str, Any]:
     with contextlib.redirect_stdout(out):
         replay_job.main(argv)
     return dict(json.loads(out.getvalue().strip().splitlines()[-1]))
+
+
+def cli_replay(lake: IsolatedLake, out: Path, quarantine_bucket: str, *, crash_at: str = "") -> Result:
+    """`gladiator replay --quarantined --json` against this test's lake and tables."""
+    env = {
+        constants.LANDING_BUCKET: lake.landing_bucket,
+        constants.LAKE_BUCKET: lake.lake_bucket,
+        constants.QUARANTINE_BUCKET: quarantine_bucket,
+        constants.LEDGER_TABLE: lake.ledger_table,
+        constants.JOB_STATE_TABLE: lake.job_state_table,
+        constants.GLUE_DATABASE: lake.glue_database,
+        constants.LINEAGE_FILE: str(out / "lineage.jsonl"),
+        constants.CRASH_AT: crash_at,
+        constants.CRASH_MARKERS: str(out / "crash-markers"),
+    }
+    return CliRunner().invoke(cli, ["replay", "--quarantined", "--json"], env=env)
 
 
 def truth(spark: Any, out: Path, entity: str) -> Any:
@@ -137,14 +163,23 @@ def scenario(spark: Any, local_stack: Any, tmp_path_factory: pytest.TempPathFact
             .count(),
             "batch1_recon": dict(lake.batches.get(first.batch_id).reconciliation),  # type: ignore[union-attr]
         }
-        report = replay(lake)
+        crashed = cli_replay(lake, out, quarantine_bucket, crash_at="before_quarantine_rewrite:customer")
+        before["after_crash"] = {
+            "customer_silver": silver_table(spark, lake, "customer").count(),
+            "customer_quarantine": spark.read.format("delta")
+            .load(lake.uri("quarantine", "customer"))
+            .count(),
+        }
+        resumed = cli_replay(lake, out, quarantine_bucket)
+        assert resumed.exit_code == 0, resumed.output
+        report = json.loads(resumed.stdout)
         second = run_batch(lake)
     finally:
         if previous is None:
             os.environ.pop(constants.LINEAGE_FILE)
         else:
             os.environ[constants.LINEAGE_FILE] = previous
-    return Scenario(lake, out, faults, [first, second], report, before)
+    return Scenario(lake, out, faults, [first, second], report, before, crashed)
 
 
 def test_the_first_run_rejected_valid_rows_and_a_valid_file(spark, scenario):
@@ -155,6 +190,19 @@ def test_the_first_run_rejected_valid_rows_and_a_valid_file(spark, scenario):
     assert negative > 50  # the strict rule rejected that many valid rows...
     assert scenario.before["customer_quarantine"] >= negative  # ...into the quarantine
     assert scenario.before["states"][TOO_LARGE] == LedgerState.QUARANTINED
+
+
+def test_a_replay_killed_half_way_is_resumed_and_loads_nothing_twice(spark, scenario):
+    crashed = scenario.crashed
+    assert crashed.exit_code != 0
+    lines = [line for line in crashed.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "`gladiator replay --quarantined` resumes it" in lines[0], crashed.stderr
+    after_crash = scenario.before["after_crash"]
+    truth_customers = truth(spark, scenario.out, "customer").count()
+    assert after_crash["customer_silver"] == truth_customers  # the MERGE was committed...
+    assert after_crash["customer_quarantine"] == scenario.before["customer_quarantine"]  # ...the rewrite not
+    assert scenario.report["resumed"] is True
+    assert scenario.report["entities"]["customer"]["accepted"] > 50  # the first computation's counts
 
 
 @pytest.mark.parametrize("entity", ENTITIES)

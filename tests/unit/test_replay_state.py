@@ -3,6 +3,8 @@ reconciliation moves, the open replay run that a crash leaves, and the request's
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from gladiator.errors import ConfigurationError, IllegalTransition
@@ -10,6 +12,7 @@ from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.ledger import Ledger
 from gladiator.ingestion.model import LedgerState
 from gladiator.ingestion.object_events import ObjectEvent
+from gladiator.replay.files import FileReplay
 from gladiator.replay.request import ReplayRequest
 from gladiator.replay.store import EntityPlan, ReplayStore, batch_reconciliation
 from gladiator.runs import RunStore
@@ -132,3 +135,13 @@ def test_request_filters_round_trip_and_refuse_unknown_names() -> None:
         ReplayRequest.of(entities=["returns"])
     with pytest.raises(ConfigurationError, match="unknown reason too_big"):
         ReplayRequest.of(reasons=["too_big"])
+
+
+def test_a_resumed_run_reports_the_files_its_first_attempt_released(store: BatchStore) -> None:
+    replays = ReplayStore("t-jobs", store.client)
+    first = FileReplay(released=["landing/a#1"], still_quarantined=Counter({"header_only": 1}))
+    replays.put_files("replay-1", first.as_dict())
+    resumed = FileReplay(still_quarantined=Counter({"header_only": 1})).merge(replays.get_files("replay-1"))
+    assert resumed.released == ["landing/a#1"]
+    assert resumed.as_dict()["still_quarantined"] == {"header_only": 1}
+    assert FileReplay().merge(replays.get_files("replay-2")).released == []  # nothing stored
