@@ -191,12 +191,13 @@ def versus_bare_query(lake: str, topic: str, events: int) -> dict:
     """Goal 4: the stream job and the bare query, each a fresh process, on the same backlog."""
     bin_dir = Path(sys.executable).parent
     bare_s, bare_out = _timed([sys.executable, __file__, "--bare-query", topic, "--bare-out", f"{lake}/bare"])
+    print(json.dumps({"bare_query_seconds": round(bare_s, 1)}), flush=True)
     name = f"bench_cli_{uuid.uuid4().hex[:6]}"
     stream_s, stream_out = _timed(
         [str(bin_dir / "gladiator"), "stream", "run", "--topic", topic, "--available-now", "--stream-name", name,
          "--lake-root", f"{lake}/{name}", "--kpi-prefix", f"bench-{uuid.uuid4().hex[:6]}#"]
     )  # fmt: skip
-    records = json.loads(stream_out[stream_out.index("{") :])["records"]
+    records = json.loads(stream_out[stream_out.rindex("{\n") :])["records"]  # the CLI's JSON result
     return {
         "events": events,
         "bare_query_seconds": round(bare_s, 1),

@@ -6,13 +6,18 @@ same code runs locally (``gladiator stream run``); on AWS only configuration dif
 
 Arguments: ``--topic`` (required), ``--stream_name`` (default ``orders``), ``--trigger_seconds``,
 ``--available_now`` (``true`` for a catch-up run), ``--duration`` (seconds; default: run until
-the job is stopped), plus pipeline.COMMON_ARGUMENTS (``--profile``, ``--lake_bucket`` ...).
+the job is stopped), ``--lineage_url`` (the OpenLineage endpoint of the micro-batches' run
+events; Glue has no environment variables, so it becomes GLADIATOR_LINEAGE_URL here), plus
+pipeline.COMMON_ARGUMENTS (``--profile``, ``--lake_bucket`` ...).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
+from gladiator import constants
 from gladiator.config import load_settings
 from gladiator.jobs.args import parse_job_args
 from gladiator.spark import get_spark
@@ -22,13 +27,27 @@ from streaming.job import run
 FOREVER_S = 10 * 365 * 24 * 3600.0
 
 
+def log_emf_to_stdout() -> None:
+    """The micro-batches' data-quality EMF lines (logger ``streaming.emf``) go to stdout as they
+    are: CloudWatch Logs extracts the metrics from the job's output log."""
+    emf = logging.getLogger("streaming.emf")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    emf.addHandler(handler)
+    emf.setLevel(logging.INFO)
+    emf.propagate = False
+
+
 def main(argv: list[str]) -> None:
     args = parse_job_args(
         argv,
         required=["topic"],
         optional={"stream_name": "orders", "trigger_seconds": "5", "available_now": "false", "duration": "",
-                  "profile": "", "lake_bucket": ""},
+                  "profile": "", "lake_bucket": "", "lineage_url": ""},
     )  # fmt: skip
+    if args["lineage_url"]:
+        os.environ[constants.LINEAGE_URL] = args["lineage_url"]
+    log_emf_to_stdout()
     settings = load_settings(args["profile"] or None)
     config = StreamConfig(
         topic=args["topic"],

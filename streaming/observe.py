@@ -3,7 +3,7 @@
 Quality (``gladiator.quality``): per entity (``orders``, ``lineitem``, ``order_status``: the status
 changes, checked against the orders contract's status rules) and per rule, the rows checked and
 failed, with the rule's text and severity, stored under the run id ``stream-<stream>-<batchId>``
-(``run_id``) and printed as CloudWatch EMF lines. A row counts under the first rule it fails (the
+(``run_id``) and logged as CloudWatch EMF lines (logger ``streaming.emf``). A row counts under the first rule it fails (the
 rule named in its dead letter), like the batch jobs. Idempotent on the batch id: a replayed batch
 computes the same counts and writes the same items again.
 
@@ -15,6 +15,7 @@ bronze events, silver orders and lineitem, and the dead-letter table, each with 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,9 @@ from gladiator.quality import EntitySummary, QualityStore, RuleResult
 from gladiator.transforms.silver import rule_texts
 
 STAGE = "stream"
+# The EMF records: one JSON line each, on this logger (the Glue entry script sends it to stdout,
+# where CloudWatch extracts the metrics; the CLI keeps stdout for its JSON result).
+EMF_LOG = logging.getLogger("streaming.emf")
 
 # The event's own structure checks (not contract rules): their rule name is their reason.
 EVENT_RULES: dict[str, str] = {
@@ -111,7 +115,7 @@ class BatchQuality:
                     summary = EntitySummary(run_id=run, entity=name, accepted=accepted[name], newest=newest)
                 self.store.put(by_entity.get(name, []), summary)
         for line in quality.emf_lines(self.results, stage=STAGE):
-            print(line, flush=False)
+            EMF_LOG.info(line)
         return self.results
 
 

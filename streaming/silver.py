@@ -27,7 +27,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from gladiator import lake
@@ -41,7 +41,13 @@ VERSION = ORDERS.version_column
 
 
 def newest(df: DataFrame, keys: Sequence[str]) -> DataFrame:
-    """One row per key: the newest ``updated_at`` (MERGE needs one source row per key)."""
+    """One row per key: the newest ``updated_at`` (MERGE needs one source row per key).
+
+    A key repeats only when an order is re-sent within a batch, which is rare: the keys alone are
+    counted first (a small shuffle), and only then are the full rows sorted by key."""
+    repeated = df.groupBy(*keys).count().where("count > 1").take(1)
+    if not repeated:
+        return df
     w = Window.partitionBy(*keys).orderBy(F.col(VERSION).desc())
     return df.withColumn("__n", F.row_number().over(w)).where("__n = 1").drop("__n")
 
@@ -56,7 +62,7 @@ def fold_status_changes(orders: DataFrame, changes: DataFrame) -> tuple[DataFram
         F.col("o_orderstatus").alias("__status"),
         F.col(VERSION).alias("__changed_at"),
     )
-    joined = orders.join(change, F.col("o_orderkey") == F.col("__key"), "left")
+    joined = orders.join(F.broadcast(change), F.col("o_orderkey") == F.col("__key"), "left")
     newer = F.col("__changed_at") > F.col(VERSION)
     folded = joined.select(
         *[
@@ -68,27 +74,25 @@ def fold_status_changes(orders: DataFrame, changes: DataFrame) -> tuple[DataFram
             for c in orders.columns
         ]
     )
-    left_over = changes.join(orders.select("o_orderkey"), "o_orderkey", "left_anti")
+    left_over = changes.join(F.broadcast(orders.select("o_orderkey")), "o_orderkey", "left_anti")
     return folded, left_over
 
 
 def existing_keys(rows: DataFrame, path: str, key: str) -> DataFrame | None:
-    """The distinct ``key`` values of ``rows`` already in the table at ``path`` (None: no table or
+    """The distinct ``key`` values of ``rows`` already in the table at ``path`` (None: none, or
     no rows). The target is read with a literal ``BETWEEN`` on the batch's key range, so Delta's
-    file statistics skip every file outside it."""
+    file statistics skip every file outside it; a table that does not exist yet holds none."""
     bounds = rows.agg(F.min(key).alias("lo"), F.max(key).alias("hi")).first()
     if bounds is None or bounds["lo"] is None:
         return None
     spark = rows.sparkSession
-    if not lake.table_exists(spark, path):
-        return None
     target = (
         spark.read.format("delta")
         .load(path)
         .where(F.col(key).between(F.lit(bounds["lo"]), F.lit(bounds["hi"])))
         .select(key)
     )
-    found = target.join(rows.select(key), key, "left_semi").distinct().collect()
+    found = target.join(F.broadcast(rows.select(key).distinct()), key, "left_semi").distinct().collect()
     if not found:
         return None
     return spark.createDataFrame([(r[key],) for r in found], target.schema)
@@ -102,13 +106,20 @@ class SilverWrite:
     merged: int = 0
 
 
-@dataclass(frozen=True)
 class SilverWriter:
-    """Writes one micro-batch to silver; ``app_id`` is the stream name (the txnAppId prefix)."""
+    """Writes the micro-batches of one stream to silver; ``app_id`` is the stream name (the
+    txnAppId prefix). Remembers which tables exist, so a batch asks the lake only until they do."""
 
-    app_id: str
-    orders_path: str
-    lineitem_path: str
+    def __init__(self, app_id: str, orders_path: str, lineitem_path: str) -> None:
+        self.app_id = app_id
+        self.orders_path = orders_path
+        self.lineitem_path = lineitem_path
+        self._existing: set[str] = set()
+
+    def _exists(self, spark: SparkSession, path: str) -> bool:
+        if path not in self._existing and lake.table_exists(spark, path):
+            self._existing.add(path)
+        return path in self._existing
 
     def write(
         self, orders: DataFrame, lines: DataFrame, changes: DataFrame, metadata: list[Column], batch_id: int
@@ -118,15 +129,19 @@ class SilverWriter:
             newest(orders, ["o_orderkey"]), newest(changes, ["o_orderkey"])
         )
         orders_written = self._upsert(ORDERS, placed, metadata, batch_id, self.orders_path)
-        if left_over.take(1):
-            # Status changes of orders placed in earlier batches: two columns of a row silver holds;
-            # one for an order silver does not hold changes nothing (insert=False).
-            lake.guarded_merge(
-                left_over.select(*STATUS_COLUMNS, *metadata), self.orders_path, keys=["o_orderkey"],
-                version_column=VERSION, app_id=f"{self.app_id}-status", version=batch_id,
-                update_columns=[*STATUS_COLUMNS[1:], *SILVER_METADATA], insert=False, key_range="o_orderkey",
-            )  # fmt: skip
-            orders_written.merged += left_over.count()
+        left_over = left_over.persist()
+        try:
+            if left_over.count() and self._exists(left_over.sparkSession, self.orders_path):
+                # Status changes of orders placed in earlier batches: two columns of a row silver
+                # holds; one for an order silver does not hold changes nothing (insert=False).
+                lake.guarded_merge(
+                    left_over.select(*STATUS_COLUMNS, *metadata), self.orders_path, keys=["o_orderkey"],
+                    version_column=VERSION, app_id=f"{self.app_id}-status", version=batch_id,
+                    update_columns=[*STATUS_COLUMNS[1:], *SILVER_METADATA], insert=False,
+                    key_range="o_orderkey",
+                )  # fmt: skip
+        finally:
+            left_over.unpersist()
         lines_written = self._upsert(LINEITEM, newest(lines, list(LINEITEM.primary_key)), metadata, batch_id,
                                      self.lineitem_path)  # fmt: skip
         return orders_written, lines_written
@@ -138,11 +153,16 @@ class SilverWriter:
         key = contract.primary_key[0]  # orders: o_orderkey; lineitem: l_orderkey (an order's lines)
         rows = silver_rows(rows.select("*", *metadata), contract).persist()
         try:
-            found = existing_keys(rows, path, key)
+            total = rows.count()
+            found = (
+                existing_keys(rows, path, key) if total and self._exists(rows.sparkSession, path) else None
+            )
             fresh = rows if found is None else rows.join(F.broadcast(found), key, "left_anti")
-            written = SilverWrite()
+            again = None if found is None else rows.join(F.broadcast(found), key, "left_semi").persist()
+            written = SilverWrite(merged=again.count() if again is not None else 0)
+            written.appended = total - written.merged
             # An empty append would still commit (and create a table); skip it.
-            if fresh.take(1):
+            if written.appended:
                 lake.idempotent_append(
                     fresh,
                     path,
@@ -150,18 +170,19 @@ class SilverWriter:
                     version=batch_id,
                     partition_by=partition_columns(contract),
                 )
-                written.appended = fresh.count()
-            if found is not None:
-                again = rows.join(F.broadcast(found), key, "left_semi")
+            if again is not None:
                 log.info(
-                    "%s: %d keys of batch %d already in silver: MERGE", contract.name, found.count(), batch_id
+                    "%s: %d rows of batch %d already in silver: MERGE",
+                    contract.name,
+                    written.merged,
+                    batch_id,
                 )
                 lake.guarded_merge(
                     again, path, keys=contract.primary_key, version_column=VERSION,
                     app_id=f"{self.app_id}-upsert", version=batch_id, partition_by=partition_columns(contract),
                     key_range=key,
                 )  # fmt: skip
-                written.merged = again.count()
+                again.unpersist()
             return written
         finally:
             rows.unpersist()

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import random
 from decimal import Decimal
+from typing import Any
 
 import boto3
 import pytest
@@ -167,3 +168,24 @@ def test_quality_rows_name_every_evaluated_rule_and_count_each_failure_under_one
     assert sum(r.failed for r in results) == 3
     assert {r.checked for r in results if r.entity == "lineitem"} == {40}
     assert {r.run_id for r in results} == {"stream-s-3"} and all(r.text for r in results)
+
+
+def test_a_micro_batch_logs_one_emf_record_per_rule_and_stores_them(caplog: pytest.LogCaptureFixture) -> None:
+    from streaming import observe
+
+    class Store:
+        def __init__(self) -> None:
+            self.put_calls: list[tuple[list, Any]] = []
+
+        def put(self, results, summary=None) -> None:  # type: ignore[no-untyped-def]
+            self.put_calls.append((list(results), summary))
+
+    store = Store()
+    checks = [observe.EntityCheck(get_contract("orders"), 10, {"o_orderstatus_domain": 2}, NOW)]
+    with caplog.at_level("INFO", logger="streaming.emf"):
+        results = observe.BatchQuality(store).record("stream-s-4", checks, {"orders": 8})  # type: ignore[arg-type]
+    emf = [json.loads(r.getMessage()) for r in caplog.records if r.name == "streaming.emf"]
+    assert len(emf) == len(results) and {e["Rule"] for e in emf} == {r.rule for r in results}
+    assert {e["RowsFailed"] for e in emf if e["Rule"] == "o_orderstatus_domain"} == {2}
+    [(stored, summary)] = store.put_calls
+    assert stored == results and summary.accepted == 8 and summary.run_id == "stream-s-4"
