@@ -84,7 +84,10 @@ def throughput(settings, spark, lake: str, topic: str, events: int) -> dict:
     elapsed = time.monotonic() - started
     big = max(outcomes, key=lambda o: o.records)
     small: list[BatchOutcome] = []
-    produce(settings, topic, count=20, scale=scale_for(events), seed=99, create_topic=False)
+    # New order keys (the first run sent the first ``events`` orders): a steady-state batch.
+    produce(
+        settings, topic, count=20, scale=scale_for(events), seed=99, create_topic=False, skip_orders=events
+    )
     job.run(settings, config, available_now=True, spark=spark, on_batch=small.append)
     kafka.delete_topics(settings, [topic, config.dead_letter_topic()])
     return {

@@ -17,6 +17,7 @@ Faults (each a probability per event):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import shutil
 import subprocess
@@ -318,12 +319,15 @@ def produce(
     seed: int = 7,
     create_topic: bool = True,
     partitions: int = 4,
+    skip_orders: int = 0,
 ) -> ProduceReport:
     """Send ``count`` events (default ``rate * duration_s``), paced at ``rate`` events/s if given.
 
     Returns the report of what was sent (valid orders and their final status, the dead letters
-    the stream must produce, counts per kind). Steps: pacing (``_Pacer``), the events and their
-    faults (``_EventSource``, ``_Duplicates``), sending (``_Sender``).
+    the stream must produce, counts per kind). ``skip_orders`` starts that many orders into the
+    TPC-H data (a second run on the same topic then sends new order keys). Steps: pacing
+    (``_Pacer``), the events and their faults (``_EventSource``, ``_Duplicates``), sending
+    (``_Sender``).
     """
     count = _event_count(count, rate, duration_s)
     if create_topic:
@@ -332,9 +336,8 @@ def produce(
         kafka.check_topics(settings, [topic])
     rng = random.Random(seed)
     report = ProduceReport(topic=topic)
-    source = _EventSource(
-        rng, faults, report, tpch_orders(tpch_dir(settings, scale)), scale, status_change_ratio, late_by_s
-    )
+    orders = itertools.islice(tpch_orders(tpch_dir(settings, scale)), skip_orders, None)
+    source = _EventSource(rng, faults, report, orders, scale, status_change_ratio, late_by_s)
     duplicates = _Duplicates(rng, faults.duplicate)
     sender = _Sender(_idempotent_producer(settings), topic, report)
     pacer = _Pacer(rate)
