@@ -10,7 +10,9 @@ gladiator.ingestion.batches):
 - sk ``recon#<stage>#<entity>``: counts of one stage for one entity, written before the stage's
   Delta commits so a re-run after a crash reports the counts of the first computation.
   Stage ``landing``: ``rows_read = rows_loaded + malformed``. Stage ``silver``:
-  ``rows_in = accepted + quarantined + duplicates + stale``.
+  ``rows_in = accepted + quarantined + duplicates + stale``. Stage ``replay#<replay id>``: rows a
+  replay took out of this batch's quarantine (accepted, duplicates, stale), applied by
+  ``reconciliation``.
 
 The batch-level total (``meta.reconciliation``) is written with
 ``gladiator.ingestion.batches.record_reconciliation``.
@@ -34,6 +36,9 @@ def _decimals(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _decimals(v) for k, v in value.items()}
     return value
+
+
+REPLAY_STAGE_PREFIX = "replay#"  # recon#replay#<replay id>#<entity>: gladiator.replay's moves
 
 
 def _key(batch_id: str, sk: str) -> dict[str, Any]:
@@ -134,14 +139,20 @@ class RunStore:
             silver = stages.get("silver", {})
             malformed = int(landing.get("malformed", 0))
             bronze_in = int(silver.get("rows_in", landing.get("rows_loaded", 0)))
+            # rows later replays took out of this batch's quarantine (stage replay#<replay id>):
+            # accepted now (or dropped as silver already held their version), counted once each
+            replayed = [item for stage, item in stages.items() if stage.startswith(REPLAY_STAGE_PREFIX)]
+            moved = {
+                k: sum(int(item.get(k, 0)) for item in replayed) for k in ("accepted", "duplicates", "stale")
+            }
             out.append(
                 EntityReconciliation(
                     entity=entity,
                     rows_in=bronze_in + malformed,
-                    accepted=int(silver.get("accepted", 0)),
-                    quarantined=int(silver.get("quarantined", 0)) + malformed,
-                    duplicates=int(silver.get("duplicates", 0)),
-                    stale=int(silver.get("stale", 0)),
+                    accepted=int(silver.get("accepted", 0)) + moved["accepted"],
+                    quarantined=int(silver.get("quarantined", 0)) + malformed - sum(moved.values()),
+                    duplicates=int(silver.get("duplicates", 0)) + moved["duplicates"],
+                    stale=int(silver.get("stale", 0)) + moved["stale"],
                     malformed=malformed,
                 )
             )

@@ -53,7 +53,8 @@ class IngestionLoop:
 
         self.settings = settings
         self.trigger = trigger or BatchTrigger.from_env()
-        pipeline = runner.LocalPipeline.of(settings, trigger=self.trigger)
+        pipeline = runner.LocalPipeline.of(settings, trigger=self.trigger, keep_driver=True)  # a warm JVM
+        self.pipeline = pipeline
         self.batches = batches or pipeline.batches
         self.mapping = mapping or landing_mapping(settings, retry_delay_s=2)
         self._execute = execute or (lambda name, data: pipeline.run(data, name=name))
@@ -141,7 +142,10 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(1)
     if loop is not None:
         log.info("ingestion service running (trigger %s)", loop.trigger)
-        loop.run(stop, interval_s=args.interval, heartbeat=heartbeat_file(settings))
+        try:
+            loop.run(stop, interval_s=args.interval, heartbeat=heartbeat_file(settings))
+        finally:
+            loop.pipeline.close()  # the warm driver (and its JVM)
 
 
 if __name__ == "__main__":

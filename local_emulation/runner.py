@@ -250,19 +250,22 @@ class LocalGlue:
         selected: set[str] | None = None,
         extra_env: Mapping[str, str] | None = None,
         max_retries: int | None = None,
+        driver: JobDriver | None = None,
     ) -> None:
         self.jobs, self.settings, self.runs = dict(jobs), settings, runs
         self.selected, self.extra_env, self.max_retries = selected, extra_env, max_retries
         self.results: list[JobResult] = []
+        self._own_driver = driver is None and settings.local_jobs == "driver"
         self.driver = (
             JobDriver(settings, [j.spec for j in self.jobs.values()], extra_env)
-            if settings.local_jobs == "driver"
-            else None
+            if self._own_driver
+            else driver
         )
 
     def close(self) -> None:
-        """End the execution's driver process, if one was started."""
-        if self.driver is not None:
+        """End the execution's driver process, if this task started one (a driver given by the
+        caller lives on: ``LocalPipeline(keep_driver=True)``)."""
+        if self.driver is not None and self._own_driver:
             self.driver.close()
 
     def _run_once(self, spec: JobSpec, argv: list[str], log_file: Path) -> int:
@@ -373,6 +376,15 @@ class LocalPipeline:
     stages: tuple[Stage, ...] = pipeline.PIPELINE
     trigger: BatchTrigger = field(default_factory=BatchTrigger)
     starter: PipelineStarter | None = None
+    # One driver for every execution of this pipeline (the ingestion service: a warm JVM between
+    # batches); else one per execution. ``close()`` ends it.
+    keep_driver: bool = False
+    _driver: JobDriver | None = field(default=None, init=False, repr=False)
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
 
     @classmethod
     def of(
@@ -412,13 +424,17 @@ class LocalPipeline:
         """One execution (the claim included); raises PipelineFailed if it failed."""
         batches = self.batches
         runs = runs or RunStore(self.common["--job_state_table"], batches.client)
+        known = local_jobs(self.settings, self.common, self.stages)
+        if self.keep_driver and self._driver is None and self.settings.local_jobs == "driver":
+            self._driver = JobDriver(self.settings, [j.spec for j in known.values()], extra_env)
         glue = LocalGlue(
-            local_jobs(self.settings, self.common, self.stages),
+            known,
             self.settings,
             runs,
             selected=set(jobs) if jobs is not None else None,
             extra_env=extra_env,
             max_retries=max_retries,
+            driver=self._driver,
         )
         deps = BatchStepDeps(batches=batches, trigger=self.trigger, starter=self.starter)
         function = LocalBatchFunction(deps, runs, [j.name for s in self.stages for j in s.jobs])

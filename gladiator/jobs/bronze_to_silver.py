@@ -36,9 +36,18 @@ APP_ID = "bronze_to_silver"
 STAGE = "silver"
 
 
-def _silver_or_none(ctx: BatchJobContext, entity: str) -> Any:
-    path = ctx.uri("silver", entity)
+def table_or_none(ctx: BatchJobContext, layer: str, entity: str) -> DataFrame | None:
+    """The Delta table ``<layer>/<entity>`` of the job's lake, or None if it does not exist yet."""
+    path = ctx.uri(layer, entity)
     return ctx.spark.read.format("delta").load(path) if lake.table_exists(ctx.spark, path) else None
+
+
+def silver_inputs(ctx: BatchJobContext, contract: Contract) -> tuple[dict[str, Any], Any]:
+    """(parents, current) for ``silver.classify``: the silver tables of the entities ``contract``
+    references and of the entity itself (None where absent). Replay reads them the same way."""
+    parents = {fk.references: table_or_none(ctx, "silver", fk.references) for fk in contract.foreign_keys}
+    parents |= {rule.other: table_or_none(ctx, "silver", rule.other) for rule in contract.cross_rules}
+    return parents, table_or_none(ctx, "silver", contract.name)
 
 
 def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str, int] | None:
@@ -56,11 +65,10 @@ def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str
         log.info("%s: batch %s already merged into silver; skipped", contract.name, ctx.batch_id)
         return ctx.runs.get_counts(ctx.batch_id, STAGE, contract.name)
     rows = ctx.spark.read.format("delta").load(bronze_path).where(F.col(bronze.BATCH_ID) == ctx.batch_id)
-    parents = {fk.references: _silver_or_none(ctx, fk.references) for fk in contract.foreign_keys}
-    parents |= {rule.other: _silver_or_none(ctx, rule.other) for rule in contract.cross_rules}
-    classified = silver.classify(
-        rows, contract, parents=parents, current=_silver_or_none(ctx, contract.name)
-    ).persist(batch_cache_level())
+    parents, current = silver_inputs(ctx, contract)
+    classified = silver.classify(rows, contract, parents=parents, current=current).persist(
+        batch_cache_level()
+    )
     try:
         tally = tally_fates(classified, contract)
         counts = tally.counts

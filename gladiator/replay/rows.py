@@ -22,7 +22,7 @@ the counts are stored (``EntityPlan``) before the first commit and reused on res
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gladiator import lake
 from gladiator.contracts import Contract
@@ -41,19 +41,6 @@ log = logging.getLogger(__name__)
 APP_ID = "replay_quarantined"
 WAS_REASON = "__was_reason"
 WAS_DETAIL = "__was_detail"
-
-
-def _table(ctx: BatchJobContext, layer: str, entity: str) -> DataFrame | None:
-    path = ctx.uri(layer, entity)
-    return ctx.spark.read.format("delta").load(path) if lake.table_exists(ctx.spark, path) else None
-
-
-def silver_inputs(ctx: BatchJobContext, contract: Contract) -> tuple[dict[str, Any], Any]:
-    """(parents, current) for ``silver.classify``: the silver tables of the referenced entities
-    and of the entity itself, as bronze_to_silver reads them (None where absent)."""
-    parents = {fk.references: _table(ctx, "silver", fk.references) for fk in contract.foreign_keys}
-    parents |= {rule.other: _table(ctx, "silver", rule.other) for rule in contract.cross_rules}
-    return parents, _table(ctx, "silver", contract.name)
 
 
 def _plan(classified: DataFrame, tally: bronze_to_silver.FateTally) -> EntityPlan:
@@ -104,7 +91,7 @@ def replay_entity(
 
     quarantine_path = ctx.uri("quarantine", contract.name)
     silver_path = ctx.uri("silver", contract.name)
-    table = _table(ctx, "quarantine", contract.name)
+    table = bronze_to_silver.table_or_none(ctx, "quarantine", contract.name)
     if table is None:
         return None
     stored = store.get_plan(ctx.batch_id, contract.name)
@@ -118,7 +105,7 @@ def replay_entity(
         .withColumn(WAS_DETAIL, F.col(REASON_DETAIL))
         .drop(*reason_columns)
     )
-    parents, current = silver_inputs(ctx, contract)
+    parents, current = bronze_to_silver.silver_inputs(ctx, contract)
     classified = silver.classify(rows, contract, parents=parents, current=current).persist(
         batch_cache_level()
     )

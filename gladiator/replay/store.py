@@ -185,32 +185,6 @@ class ReplayStore:
 
 
 def batch_reconciliation(runs: RunStore, batch_id: str) -> list[EntityReconciliation]:
-    """``RunStore.reconciliation(batch_id)`` with every replay's moves applied: rows a replay
-    took out of the batch's quarantine count as accepted (or, when silver already held their
-    version, as duplicates or stale), once; ``rows_in`` is unchanged, so each entity stays balanced."""
-    moved: dict[str, list[int]] = {}  # entity -> [accepted, duplicates, stale]
-    response = runs.client.query(
-        TableName=runs.table_name,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :p)",
-        ExpressionAttributeValues={":pk": {"S": f"batch#{batch_id}"}, ":p": {"S": f"recon#{REPLAY_STAGE}#"}},
-        ConsistentRead=True,
-    )
-    for item in (dynamo.from_item(i) for i in response.get("Items", [])):
-        totals = moved.setdefault(item["entity"], [0, 0, 0])
-        for i, name in enumerate(("accepted", "duplicates", "stale")):
-            totals[i] += int(item.get(name, 0))
-    out = []
-    for r in runs.reconciliation(batch_id):
-        accepted, duplicates, stale = moved.get(r.entity, (0, 0, 0))
-        out.append(
-            EntityReconciliation(
-                entity=r.entity,
-                rows_in=r.rows_in,
-                accepted=r.accepted + accepted,
-                quarantined=r.quarantined - accepted - duplicates - stale,
-                duplicates=r.duplicates + duplicates,
-                stale=r.stale + stale,
-                malformed=r.malformed,
-            )
-        )
-    return out
+    """``RunStore.reconciliation(batch_id)``, which applies every replay's moves (rows a replay
+    took out of the batch's quarantine count as accepted, or as duplicates/stale, once)."""
+    return runs.reconciliation(batch_id)

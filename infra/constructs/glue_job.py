@@ -54,6 +54,13 @@ def placeholder_script(spec: JobSpec) -> Path:
     return path
 
 
+# What the shared package imports beyond Glue 5.1's own libraries, pinned as in constraints.txt
+# (a test checks): OpenLineage run events (gladiator.lineage) and the MySQL source probe
+# (gladiator.jobs.mysql_to_bronze). Glue pip-installs them when a run starts, so the jobs' network
+# must reach PyPI or a mirror (``--python-modules-installer-option``).
+GLUE_PYTHON_MODULES = ("openlineage-python==1.54.0", "PyMySQL==1.2.4")
+
+
 def worker_type(name: str) -> glue.WorkerType:
     return getattr(glue.WorkerType, name.replace(".", "_"))
 
@@ -92,6 +99,7 @@ class GlueJob(Construct):
             print(f"[gladiator] WARNING {message}", file=sys.stderr)
             script = placeholder_script(spec)
         arguments = {
+            "--additional-python-modules": ",".join(GLUE_PYTHON_MODULES),
             "--datalake-formats": "delta",
             "--enable-glue-datacatalog": "true",
             "--job-language": "python",

@@ -9,6 +9,7 @@ from aws_cdk.assertions import Match, Template
 
 from gladiator import pipeline, resources
 from infra.config import InfraConfig
+from infra.constructs.glue_job import GLUE_PYTHON_MODULES
 
 
 def props_of(template: Template, resource_type: str) -> list[dict[str, Any]]:
@@ -151,6 +152,7 @@ def test_every_batch_job_is_glue_5_1_with_delta_and_the_shared_library(
         assert job["Command"]["Name"] == "glueetl"
         assert args["--datalake-formats"] == "delta"
         assert "--extra-py-files" in args
+        assert args["--additional-python-modules"] == ",".join(GLUE_PYTHON_MODULES)
         assert set(pipeline.COMMON_ARGUMENTS) <= set(args)
         assert args["--profile"] == "aws" and args["--lake_bucket"] == config.bucket_name(resources.LAKE)
         assert job["SecurityConfiguration"]
@@ -327,3 +329,21 @@ def test_alarms_cover_dlq_errors_failures_lag_and_freshness(templates: dict[str,
         },
     )
     t.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_glue_python_modules_are_the_pinned_versions_the_jobs_import() -> None:
+    """Glue installs what the shared package imports beyond its own libraries, at the versions
+    the tests ran with (constraints.txt), and the jobs do import them."""
+    from pathlib import Path
+
+    pins = {
+        line.split("==")[0].lower(): line.strip()
+        for line in (Path(__file__).resolve().parents[2] / "constraints.txt").read_text().splitlines()
+        if "==" in line
+    }
+    for module in GLUE_PYTHON_MODULES:
+        assert pins[module.split("==")[0].lower()] == module, module
+    import importlib
+
+    for package in ("openlineage.client", "pymysql"):
+        importlib.import_module(package)

@@ -117,7 +117,10 @@ def test_batch_reconciliation_applies_each_replays_moves(store: BatchStore) -> N
     (row,) = batch_reconciliation(runs, "b1")
     assert (row.rows_in, row.accepted, row.quarantined, row.duplicates, row.stale) == (10, 8, 0, 1, 1)
     assert row.balanced
-    assert runs.reconciliation("b1")[0].quarantined == 3  # the batch's own counts are kept
+    assert runs.reconciliation("b1") == [row]  # one reconciliation: status and quality show the same
+    assert runs.get_counts("b1", "silver", "orders") == {  # the batch's own counts are kept
+        "rows_in": 10, "accepted": 6, "quarantined": 3, "duplicates": 1, "stale": 0,
+    }  # fmt: skip
 
 
 def test_request_filters_round_trip_and_refuse_unknown_names() -> None:
