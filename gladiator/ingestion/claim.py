@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 LOCK_LEASE_S = 7 * 3600  # longer than the state machine timeout (6 h): a dead holder frees it
 
 
+NON_EXECUTION_HOLDER_PREFIXES = ("replay-",)
+
+
 @dataclass(frozen=True, kw_only=True)
 class BatchStepDeps:
     """What the batch steps need: the batches, and optionally how to start the next run and
@@ -44,7 +47,11 @@ def _lock(deps: BatchStepDeps, execution: str) -> bool:
     if deps.batches.acquire_lock(execution, lease_s=LOCK_LEASE_S):
         return True
     holder = deps.batches.lock_holder()
-    if holder and deps.is_running is not None and not deps.is_running(holder):
+    # Only a state-machine execution can be asked whether it still runs; another holder (a replay
+    # run, "replay-<utc>-<seq>", which is a Glue job) keeps the lock until it frees it or its lease
+    # expires (acquire_lock then succeeds).
+    is_execution = not holder or not holder.startswith(NON_EXECUTION_HOLDER_PREFIXES)
+    if holder and is_execution and deps.is_running is not None and not deps.is_running(holder):
         log.warning("pipeline lock of %s, which no longer runs, taken over by %s", holder, execution)
         deps.batches.release_lock(holder)
         return deps.batches.acquire_lock(execution, lease_s=LOCK_LEASE_S)

@@ -111,6 +111,16 @@ def test_a_dead_lock_holder_is_taken_over(store: BatchStore) -> None:
     assert run_batch_step({"action": "claim", "execution": "e2", "input": {}}, deps)["file_count"] == 1
 
 
+def test_a_replay_holding_the_lock_is_not_taken_over(store: BatchStore) -> None:
+    """A replay is a Glue job, not an execution: Step Functions cannot vouch for it, so its lock
+    holds until it frees it or the lease runs out."""
+    validated(store, 1)
+    store.acquire_lock("replay-20261202T120000-7", lease_s=3600)
+    deps = BatchStepDeps(batches=store, is_running=lambda name: False)
+    assert run_batch_step({"action": "claim", "execution": "e2", "input": {}}, deps)["empty"]
+    assert store.lock_holder() == "replay-20261202T120000-7"
+
+
 def test_a_failed_stage_releases_the_files_and_fails(store: BatchStore) -> None:
     ids = validated(store, 2)
     run = Pipeline(store, fail=JOB_NAMES["bronze_to_silver"])
