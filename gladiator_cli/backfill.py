@@ -116,6 +116,8 @@ def _wait_for_lock(settings: Settings, wait_s: float) -> None:
 
 def _run_locally(settings: Settings, name: str, execution_input: dict[str, Any]) -> dict[str, Any]:
     """One execution of the state machine with the backfill input; the job's JSON report."""
+    from gladiator.outcomes import RunState
+    from gladiator.runs import RunStore
     from gladiator.transforms.backfill import BackfillError
     from local_emulation import runner
 
@@ -129,11 +131,18 @@ def _run_locally(settings: Settings, name: str, execution_input: dict[str, Any])
         backfill=pipeline.BACKFILL,
     )
     log_file = settings.home / "logs" / "pipeline" / name / f"{pipeline.BACKFILL.name}.log"
+    # The run item a claim would open: the local Glue records the job in it, and
+    # `gladiator pipeline status` lists the backfill beside the batches (seq 0: it takes its own).
+    runs = RunStore(local.common["--job_state_table"], local.client("dynamodb"))
+    runs.start_run(name, 0, [pipeline.BACKFILL.name])
     click.echo(f"{name}: running the backfill job (spark-submit; log {log_file})", err=True)
     try:
-        local.run(execution_input, name=name, definition=definition)
+        local.run(execution_input, name=name, definition=definition, runs=runs)
     except runner.PipelineFailed:
-        raise BackfillError(f"{name} failed: {_job_error(log_file)} (log {log_file})") from None
+        error = _job_error(log_file)
+        runs.finish_run(name, RunState.FAILED, error)
+        raise BackfillError(f"{name} failed: {error} (log {log_file})") from None
+    runs.finish_run(name, RunState.SUCCEEDED)
     return _job_report(log_file)
 
 
