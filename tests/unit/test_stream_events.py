@@ -189,3 +189,17 @@ def test_a_micro_batch_logs_one_emf_record_per_rule_and_stores_them(caplog: pyte
     assert {e["RowsFailed"] for e in emf if e["Rule"] == "o_orderstatus_domain"} == {2}
     [(stored, summary)] = store.put_calls
     assert stored == results and summary.accepted == 8 and summary.run_id == "stream-s-4"
+
+
+def test_checkpoints_stay_on_local_disk_only_in_the_local_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    local = load_settings("local")
+    a = StreamConfig(topic="orders", lake_root="s3a://lake/tests/a")
+    b = StreamConfig(topic="orders", lake_root="s3a://lake/tests/b")
+    assert a.checkpoint_location(local).startswith(f"file://{local.home}/checkpoints/")
+    assert a.checkpoint_location(local).endswith("/orders")
+    assert a.checkpoint_location(local) != b.checkpoint_location(local)  # one per lake and stream
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    aws = load_settings("aws")
+    assert (
+        StreamConfig(topic="orders").checkpoint_location(aws) == f"s3://{aws.lake_bucket}/_checkpoints/orders"
+    )
