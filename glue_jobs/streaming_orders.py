@@ -7,19 +7,18 @@ same code runs locally (``gladiator stream run``); on AWS only configuration dif
 Arguments: ``--topic`` (required), ``--stream_name`` (default ``orders``), ``--trigger_seconds``,
 ``--available_now`` (``true`` for a catch-up run), ``--duration`` (seconds; default: run until
 the job is stopped), ``--lineage_url`` (the OpenLineage endpoint of the micro-batches' run
-events; Glue has no environment variables, so it becomes GLADIATOR_LINEAGE_URL here), plus
+events; Glue has no environment variables: ``Lineage.for_settings(settings, url=...)``), plus
 pipeline.COMMON_ARGUMENTS (``--profile``, ``--lake_bucket`` ...).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
-from gladiator import constants
 from gladiator.config import load_settings
 from gladiator.jobs.args import parse_job_args
+from gladiator.lineage.emit import Lineage
 from gladiator.spark import get_spark
 from streaming.config import StreamConfig
 from streaming.job import run
@@ -45,8 +44,6 @@ def main(argv: list[str]) -> None:
         optional={"stream_name": "orders", "trigger_seconds": "5", "available_now": "false", "duration": "",
                   "profile": "", "lake_bucket": "", "lineage_url": ""},
     )  # fmt: skip
-    if args["lineage_url"]:
-        os.environ[constants.LINEAGE_URL] = args["lineage_url"]
     log_emf_to_stdout()
     settings = load_settings(args["profile"] or None)
     config = StreamConfig(
@@ -56,10 +53,12 @@ def main(argv: list[str]) -> None:
         lake_root=f"s3://{args['lake_bucket']}" if args["lake_bucket"] else None,
     )
     spark = get_spark(f"streaming_orders-{config.stream_name}", settings=settings)
+    lineage = Lineage.for_settings(settings, url=args["lineage_url"] or None)
     if args["available_now"].lower() == "true":
-        result = run(settings, config, available_now=True, spark=spark)
+        result = run(settings, config, available_now=True, spark=spark, lineage=lineage)
     else:
-        result = run(settings, config, duration_s=float(args["duration"] or FOREVER_S), spark=spark)
+        duration = float(args["duration"] or FOREVER_S)
+        result = run(settings, config, duration_s=duration, spark=spark, lineage=lineage)
     print(result.as_dict())
 
 

@@ -17,11 +17,8 @@ The step timers (``_step``, logged at INFO and kept in ``BatchOutcome.step_secon
 whole batch: each step ends where the next begins, and the Spark jobs a step needs (caches are
 lazy) run inside it.
 
-Validation is the batch code: ``gladiator.transforms.silver.cast_to_contract`` on the contract
-columns carried by the event, then the event's own checks (the envelope key, lines present) and
-the cross-entity rules (``silver.rule_check``: the order is in the same event), evaluated in
-order by ``silver.first_failure``. An order event is atomic: if the order or any line fails, the
-whole event is dead-lettered with the first reason. Rows reach silver in ``silver.silver_rows``.
+Validation (``streaming/validation.py``) is the batch code, ``gladiator.transforms.silver``, plus
+the event's own checks; an order event is atomic. Rows reach silver in ``silver.silver_rows``.
 """
 
 from __future__ import annotations
@@ -38,27 +35,15 @@ from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from gladiator import lake
-from gladiator.contracts import Contract, ReasonCode
-from gladiator.contracts.types import spark_type
 from gladiator.lineage.emit import Lineage, make_client
-from gladiator.order_events import LINEITEM, ORDERS, EventType, StreamReason, status_contract
+from gladiator.order_events import LINEITEM, ORDERS, EventType, status_contract
 from gladiator.quality import QualityStore
-from gladiator.transforms.bronze import BATCH_ID, INGESTED_AT, SOURCE, SOURCE_FILE, SOURCE_LINE
-from gladiator.transforms.silver import (
-    REASON,
-    REASON_DETAIL,
-    ROW_REASON,
-    RULE,
-    Check,
-    cast_to_contract,
-    first_failure,
-    rule_check,
-    with_reason,
-)
-from streaming import kpis, observe
+from gladiator.transforms.bronze import BATCH_ID, INGESTED_AT, SOURCE
+from gladiator.transforms.silver import REASON, REASON_DETAIL, RULE
+from streaming import kpis, observe, validation
 from streaming.config import StreamConfig, StreamPaths
 from streaming.dead_letters import DeadLetterPublisher
-from streaming.plan import ENVELOPE_REASON, EVENT
+from streaming.plan import ENVELOPE_REASON
 from streaming.silver import SilverWriter
 
 log = logging.getLogger(__name__)
@@ -97,127 +82,6 @@ class BatchOutcome(EventCounts):
     kpi_skipped: int = 0
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)  # step -> seconds, in order
-
-
-# --- the steps of validation (pure DataFrame functions) --------------------------------------
-
-
-def _raw_columns(struct: str, contract: Contract) -> list[Column]:
-    return [F.col(f"{struct}.{c}").alias(c) for c in contract.column_names]
-
-
-def _typed(contract: Contract) -> list[Column]:
-    return [F.col(c.name).cast(spark_type(c)).alias(c.name) for c in contract.columns]
-
-
-def _of_type(events: DataFrame, event_type: EventType) -> DataFrame:
-    return events.where(F.col(f"{EVENT}.event_type") == str(event_type))
-
-
-def _key_mismatch(key: str, expected: str, detail: str) -> Check:
-    """The event's key check: ``key`` (typed) must equal the raw ``expected`` key."""
-    return F.col(key) != F.col(expected).cast("bigint"), StreamReason.KEY_MISMATCH, F.lit(detail)
-
-
-def events_of(batch: DataFrame) -> DataFrame:
-    """The micro-batch's records with ``event_id`` and ``event_type`` at the top level."""
-    return batch.select(
-        "*", F.col(f"{EVENT}.event_id").alias("event_id"), F.col(f"{EVENT}.event_type").alias("event_type")
-    )
-
-
-def bronze_rows(events: DataFrame, metadata: list[Column]) -> DataFrame:
-    """bronze ``order_events``: every record as received, its envelope and Kafka lineage."""
-    return events.select(
-        "event_id", "event_type", F.col(f"{EVENT}.event_version").alias("event_version"),
-        F.col(f"{EVENT}.produced_at").alias("produced_at"), F.col(f"{EVENT}.order_key").alias("order_key"),
-        "value", F.concat(F.lit("kafka://"), F.concat_ws("/", "_kafka_topic", "_kafka_partition",
-                          "_kafka_offset")).alias(SOURCE_FILE),
-        F.lit(None).cast("int").alias(SOURCE_LINE), "_kafka_topic", "_kafka_partition",
-        "_kafka_offset", "_kafka_timestamp", F.col(ENVELOPE_REASON).alias("_envelope_reason"), *metadata,
-    )  # fmt: skip
-
-
-def placed_orders(placed: DataFrame) -> DataFrame:
-    """The orders of order_placed events, typed, with ``_event_reason``: the event's structure
-    (lines present, one order key) first, then the order's contract checks."""
-    orders = cast_to_contract(
-        placed.select("event_id", F.col(f"{EVENT}.order_key").alias("_order_key"),
-                      F.size(F.col(f"{EVENT}.lines")).alias("_line_count"),
-                      *_raw_columns(f"{EVENT}.order", ORDERS)),
-        ORDERS,
-    )  # fmt: skip
-    detail = "order_placed needs lines and one order key"
-    structure: list[Check] = [
-        (F.col("_line_count") <= 0, ReasonCode.MALFORMED_RECORD, F.lit(detail)),
-        _key_mismatch("o_orderkey", "_order_key", detail),
-    ]
-    return orders.withColumn("_event_reason", F.coalesce(first_failure(structure), F.col(ROW_REASON)))
-
-
-def placed_lines(placed: DataFrame) -> DataFrame:
-    """The lines of order_placed events, typed, with ``_line_reason``: the line's contract checks,
-    then its key link to the order and the cross-entity rules (the order is in the same event)."""
-    exploded = placed.select(
-        "event_id",
-        F.col(f"{EVENT}.order.o_orderkey").alias("_o_orderkey"),
-        F.col(f"{EVENT}.order.o_orderdate").alias("_o_orderdate"),
-        F.posexplode(F.col(f"{EVENT}.lines")).alias("_pos", "_line"),
-    )
-    lines = cast_to_contract(
-        exploded.select("event_id", "_pos", "_o_orderkey", "_o_orderdate", *_raw_columns("_line", LINEITEM)),
-        LINEITEM,
-    ).withColumn("o_orderdate", F.expr("try_cast(trim(_o_orderdate) AS date)"))
-    event_checks = [
-        _key_mismatch("l_orderkey", "_o_orderkey", "line l_orderkey differs from the order's o_orderkey"),
-        *[rule_check(rule) for rule in LINEITEM.cross_rules],
-    ]
-    return lines.withColumn("_line_reason", F.coalesce(F.col(ROW_REASON), first_failure(event_checks)))
-
-
-def event_verdicts(orders: DataFrame, lines: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """(valid typed orders, their typed lines, invalid events with reason): an event fails with
-    its order's reason, else with its first failing line's (by position)."""
-    # The failing events are few: every join here broadcasts them, so the valid rows (most of
-    # the batch, kilobytes each) are never shuffled.
-    line_failures = (
-        lines.where(F.col("_line_reason").isNotNull())
-        .groupBy("event_id")
-        .agg(F.min_by("_line_reason", "_pos").alias("_first_line_reason"))
-    )
-    verdict = orders.join(F.broadcast(line_failures), "event_id", "left").withColumn(
-        "_verdict", F.coalesce("_event_reason", "_first_line_reason")
-    )
-    bad = verdict.where(F.col("_verdict").isNotNull()).select(
-        "event_id", F.col("_verdict.reason").alias(REASON), F.col("_verdict.detail").alias(REASON_DETAIL)
-    )
-    good = verdict.where(F.col("_verdict").isNull())
-    bad_ids = F.broadcast(bad.select("event_id"))
-    good_lines = lines.join(bad_ids, "event_id", "left_anti").select(*_typed(LINEITEM))
-    return good.select(*_typed(ORDERS)), good_lines, bad
-
-
-def checked_status_changes(changes: DataFrame, contract: Contract) -> DataFrame:
-    """Status changes, typed, with ``_reason``/``_reason_detail``: the envelope key first, then
-    the contract checks of the status columns."""
-    checked = cast_to_contract(
-        changes.select("event_id", F.col(f"{EVENT}.order_key").alias("_order_key"),
-                       *_raw_columns(f"{EVENT}.status", contract)),
-        contract,
-    )  # fmt: skip
-    envelope = [_key_mismatch("o_orderkey", "_order_key", "o_orderkey differs from the event's order_key")]
-    return with_reason(checked, F.coalesce(first_failure(envelope), F.col(ROW_REASON)))
-
-
-def dead_letter_rows(events: DataFrame, bad_events: DataFrame) -> DataFrame:
-    """The dead-letter rows: the record as received plus its reason (envelope or content)."""
-    usable = events.where(F.col(ENVELOPE_REASON).isNull())
-    content_bad = usable.join(F.broadcast(bad_events), "event_id", "inner")  # few: never shuffle the batch
-    raw_bad = events.where(F.col(ENVELOPE_REASON).isNotNull()).select(
-        "*", F.col(ENVELOPE_REASON).alias(REASON),
-        F.concat(F.lit("envelope check failed: "), F.col(ENVELOPE_REASON)).alias(REASON_DETAIL),
-    )  # fmt: skip
-    return raw_bad.unionByName(content_bad, allowMissingColumns=True)
 
 
 def _dlq_record(row: Row) -> dict[str, Any]:
@@ -345,11 +209,11 @@ class BatchWriter:
         if outcome.records == 0:
             return False
         metadata = self._metadata(batch_id, started)
-        events = events_of(batch)
+        events = validation.events_of(batch)
         # Two files per micro-batch (one per core), written where the rows are: bronze rows
         # carry the raw event (~2 KB), and Delta's optimized write would shuffle them all first.
         lake.idempotent_append(
-            bronze_rows(events, metadata).coalesce(2),
+            validation.bronze_rows(events, metadata).coalesce(2),
             self.paths.bronze_events,
             app_id=self.config.stream_name,
             version=batch_id,
@@ -385,22 +249,24 @@ class BatchWriter:
     ) -> _Valid:
         """Split the usable events into valid content (cached, counted) and dead letters (written)."""
         usable = events.where(F.col(ENVELOPE_REASON).isNull())
-        placed = _of_type(usable, EventType.ORDER_PLACED)
+        placed = validation.of_type(usable, EventType.ORDER_PLACED)
         # Materialise the verdicts once: later steps then plan against cached rows, not the
         # contract's long CASE WHEN chains again.
         lines = self._cache(
-            placed_lines(placed).select("event_id", "_pos", "_line_reason", *LINEITEM.column_names)
+            validation.placed_lines(placed).select("event_id", "_pos", "_line_reason", *LINEITEM.column_names)
         )
-        orders = self._cache(placed_orders(placed).select("event_id", "_event_reason", *ORDERS.column_names))
-        good_orders, good_lines, bad_placed = event_verdicts(orders, lines)
+        orders = self._cache(
+            validation.placed_orders(placed).select("event_id", "_event_reason", *ORDERS.column_names)
+        )
+        good_orders, good_lines, bad_placed = validation.event_verdicts(orders, lines)
         contract = self.status_contract
         status = self._cache(
-            checked_status_changes(_of_type(usable, EventType.ORDER_STATUS_CHANGED), contract).select(
-                "event_id", REASON, REASON_DETAIL, RULE, *contract.column_names
-            )
+            validation.checked_status_changes(
+                validation.of_type(usable, EventType.ORDER_STATUS_CHANGED), contract
+            ).select("event_id", REASON, REASON_DETAIL, RULE, *contract.column_names)
         )
         bad_status = status.where(F.col(REASON).isNotNull()).select("event_id", REASON, REASON_DETAIL)
-        changes = status.where(F.col(REASON).isNull()).select(*_typed(contract))
+        changes = status.where(F.col(REASON).isNull()).select(*validation.typed(contract))
         version = ORDERS.version_column
         checks = [
             observe.tally(ORDERS, orders, F.col("_event_reason.rule"), version),
@@ -408,7 +274,7 @@ class BatchWriter:
             observe.tally(contract, status, F.col(RULE), version),
         ]
         self._step(batch_id, "validate")
-        dead = dead_letter_rows(events, bad_placed.unionByName(bad_status))
+        dead = validation.dead_letter_rows(events, bad_placed.unionByName(bad_status))
         self._write_dead_letters(self._cache(dead.select(*DEAD_LETTER_COLUMNS, *metadata)), batch_id, outcome)
         valid = _Valid(self._cache(good_orders), self._cache(good_lines), self._cache(changes), checks)
         outcome.orders_placed, outcome.lines, outcome.status_changes = (

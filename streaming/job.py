@@ -147,8 +147,10 @@ def start(
     dynamodb: Any = None,
     on_batch: Callable[[BatchOutcome], None] | None = None,
     fail_after: Callable[[int, str], None] | None = None,
+    lineage: Lineage | None = None,
 ) -> StreamHandle:
-    """Check the configuration, then start the query; returns its handle."""
+    """Check the configuration, then start the query; returns its handle. ``lineage`` receives
+    the micro-batches' run events (default: ``Lineage.for_settings(settings)``)."""
     preflight(settings, config)
     spark = spark or get_spark(f"gladiator-stream-{config.stream_name}", settings=settings)
     # The contract checks are long CASE WHEN chains; Catalyst's constraint propagation is
@@ -176,7 +178,7 @@ def start(
         on_batch=record,
         fail_after=fail_after,
         quality=QualityStore(settings.table_name(resources.JOB_STATE), dynamodb),
-        lineage=Lineage.for_settings(settings),
+        lineage=lineage or Lineage.for_settings(settings),
         topic_uri=f"kafka://{settings.kafka_bootstrap}/{config.topic}",
     )
     reader = (
