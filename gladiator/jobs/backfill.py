@@ -98,11 +98,6 @@ def pipeline_lock(
         batches.release_lock(holder)
 
 
-def _table_or_none(ctx: BatchJobContext, layer: str, name: str) -> DataFrame | None:
-    path = ctx.uri(layer, name)
-    return ctx.spark.read.format("delta").load(path) if lake.table_exists(ctx.spark, path) else None
-
-
 def replace_partitions(
     rows: DataFrame,
     path: str,
@@ -138,14 +133,13 @@ def rebuild_silver(
 
     from gladiator.spark import batch_cache_level
 
-    bronze_rows = _table_or_none(ctx, "bronze", contract.name)
+    bronze_rows = bronze_to_silver.table_or_none(ctx, "bronze", contract.name)
     if bronze_rows is None:
         raise BackfillError(
             f"no bronze table for {contract.name} at {ctx.uri('bronze', contract.name)}: "
             "nothing to rebuild from (run a batch first)"
         )
-    parents = {fk.references: _table_or_none(ctx, "silver", fk.references) for fk in contract.foreign_keys}
-    parents |= {rule.other: _table_or_none(ctx, "silver", rule.other) for rule in contract.cross_rules}
+    parents, _ = bronze_to_silver.silver_inputs(ctx, contract)  # not the current silver: rebuilt from bronze
     classified = silver.classify(bronze_rows, contract, parents=parents, current=None)
     classified = classified.persist(batch_cache_level())
     try:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from gladiator.contracts import CONTRACTS, Contract
 from gladiator.errors import GladiatorError
-from gladiator.transforms.gold_registry import GOLD_BUILDS
+from gladiator.transforms.gold_registry import GOLD_BUILDS, downstream_of
 
 ALL = "all"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -116,8 +116,5 @@ def scope_predicate(contract: Contract, months: MonthRange | None) -> str | None
 
 def affected_gold_tables(entity: str) -> list[str]:
     """The gold tables built from ``entity``, directly or through other gold tables, in build order."""
-    affected: list[str] = []
-    for build in GOLD_BUILDS:
-        if entity in build.inputs or any(name in affected for name in build.inputs):
-            affected.append(build.table)
-    return affected
+    affected = downstream_of([entity])
+    return [build.table for build in GOLD_BUILDS if build.table in affected]
