@@ -69,6 +69,8 @@ class PeakRss:
         except OSError:
             return "other"
         scripts = [Path(a.decode()).stem for a in argv if a.endswith(b".py")]
+        if b"-m" in argv[:-1]:  # the local job driver (python -m local_emulation.job_driver)
+            return argv[argv.index(b"-m") + 1].decode().rsplit(".", 1)[-1]
         return scripts[-1] if scripts else "other"
 
     def _sample(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -238,7 +240,9 @@ def incremental(settings, scale: float, work: Path) -> dict:
         previous = os.environ.get(constants.MYSQL_URL)
         os.environ[constants.MYSQL_URL] = scratch_url  # the job driver inherits it
         try:
-            orders = int(json.loads((out / "faults.json").read_text())["scale"] * 150_000)
+            orders = int(
+                json.loads((out / "faults.json").read_text())["scale"] * 1_500_000
+            )  # TPC-H: 1.5M x SF
             for label, claim_kwargs, before in (
                 ("first", {}, None),
                 ("after_1pct_churn", {"allow_empty": True}, lambda: churn(
