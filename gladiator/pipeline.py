@@ -121,7 +121,12 @@ PIPELINE: tuple[Stage, ...] = (
     Stage(name="serve", jobs=(GOLD_TO_WAREHOUSE,)),
 )
 SCHEDULED_JOBS: tuple[JobSpec, ...] = (MAINTENANCE,)
-ON_DEMAND_JOBS: tuple[JobSpec, ...] = (BACKFILL,)
+REPLAY_QUARANTINED = JobSpec(
+    name="replay_quarantined",
+    description="Replay quarantined rows and files with the current contracts (exactly once).",
+    max_retries=0,  # a failed run stays open and the next `gladiator replay` resumes it
+)
+ON_DEMAND_JOBS: tuple[JobSpec, ...] = (BACKFILL, REPLAY_QUARANTINED)
 STREAMING_JOBS: tuple[JobSpec, ...] = (STREAMING_ORDERS,)
 
 

@@ -121,23 +121,15 @@ def _run_locally(settings: Settings, name: str, execution_input: dict[str, Any])
     from gladiator.transforms.backfill import BackfillError
     from local_emulation import runner
 
-    local = runner.LocalPipeline.of(
-        settings, stages=(*pipeline.PIPELINE, pipeline.Stage(name="on_demand", jobs=pipeline.ON_DEMAND_JOBS))
-    )
-    definition = pipeline.state_machine_definition(
-        job_names={job.name: runner.local_job_name(settings, job) for s in local.stages for job in s.jobs},
-        batch_function=runner.LOCAL_BATCH_FUNCTION,
-        stages=pipeline.PIPELINE,
-        backfill=pipeline.BACKFILL,
-    )
+    local = runner.LocalPipeline.of(settings)  # the deployed definition, backfill branch included
     log_file = settings.home / "logs" / "pipeline" / name / f"{pipeline.BACKFILL.name}.log"
     # The run item a claim would open: the local Glue records the job in it, and
     # `gladiator pipeline status` lists the backfill beside the batches (seq 0: it takes its own).
     runs = RunStore(local.common["--job_state_table"], local.client("dynamodb"))
     runs.start_run(name, 0, [pipeline.BACKFILL.name])
-    click.echo(f"{name}: running the backfill job (spark-submit; log {log_file})", err=True)
+    click.echo(f"{name}: running the backfill job (log {log_file})", err=True)
     try:
-        local.run(execution_input, name=name, definition=definition, runs=runs)
+        local.run(execution_input, name=name, runs=runs)
     except runner.PipelineFailed:
         error = _job_error(log_file)
         runs.finish_run(name, RunState.FAILED, error)

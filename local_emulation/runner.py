@@ -228,13 +228,14 @@ def local_job_name(settings: Settings, job: JobSpec) -> str:
 def local_jobs(
     settings: Settings, common: Mapping[str, str], stages: Iterable[Stage] = pipeline.PIPELINE
 ) -> dict[str, LocalJob]:
-    """The pipeline's jobs as the local "Glue service" knows them, by job name."""
+    """The jobs the local "Glue service" knows, by job name: the stages' and the on-demand jobs
+    (backfill, replay), as CDK deploys them all."""
+    jobs = [job for stage in stages for job in stage.jobs] + list(pipeline.ON_DEMAND_JOBS)
     return {
         local_job_name(settings, job): LocalJob(
             spec=job, default_arguments=pipeline.default_arguments(job, common), max_retries=job.max_retries
         )
-        for stage in stages
-        for job in stage.jobs
+        for job in jobs
     }
 
 
@@ -404,10 +405,12 @@ class LocalPipeline:
         return BatchStore(self.common["--job_state_table"], Ledger(self.common["--ledger_table"], ddb), ddb)
 
     def definition(self) -> dict[str, Any]:
+        jobs = [job for s in self.stages for job in s.jobs] + list(pipeline.ON_DEMAND_JOBS)
         return pipeline.state_machine_definition(
-            job_names={job.name: local_job_name(self.settings, job) for s in self.stages for job in s.jobs},
+            job_names={job.name: local_job_name(self.settings, job) for job in jobs},
             batch_function=LOCAL_BATCH_FUNCTION,
             stages=self.stages,
+            backfill=pipeline.BACKFILL,  # as CDK deploys it (infra/stacks/processing.py)
         )
 
     def run(

@@ -32,13 +32,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from gladiator import pipeline
 from gladiator.contracts import CONTRACTS
 from gladiator.errors import GladiatorError
 from gladiator.ingestion.claim import LOCK_LEASE_S
 from gladiator.jobs.args import parse_job_args
 from gladiator.jobs.context import BatchJobContext, crash_point
 from gladiator.lineage.emit import LineageRun
-from gladiator.pipeline import COMMON_ARGUMENTS, JobSpec
+from gladiator.pipeline import COMMON_ARGUMENTS
 from gladiator.replay.files import FileReplay, replay_files
 from gladiator.replay.request import FILTERS, ReplayRequest
 from gladiator.replay.rows import replay_entity
@@ -46,12 +47,8 @@ from gladiator.replay.store import REPLAY_STAGE, EntityPlan, ReplayRun, ReplaySt
 
 log = logging.getLogger(__name__)
 
-NAME = "replay_quarantined"
-REPLAY_QUARANTINED = JobSpec(
-    name=NAME,
-    description="Replay quarantined rows and files with the current contracts (exactly once).",
-    max_retries=0,  # a failed run stays open and the next `gladiator replay` resumes it
-)
+REPLAY_QUARANTINED = pipeline.REPLAY_QUARANTINED  # deployed with the on-demand jobs
+NAME = REPLAY_QUARANTINED.name
 
 
 class PipelineBusy(GladiatorError):

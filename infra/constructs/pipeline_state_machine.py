@@ -35,6 +35,7 @@ class PipelineStateMachine(Construct):
         stages: Sequence[Stage],
         job_names: Mapping[str, str],
         batch_function: lambda_.IFunction,
+        backfill: JobSpec | None = None,
         timeout_hours: int = 6,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -48,6 +49,7 @@ class PipelineStateMachine(Construct):
             batch_function=batch_function.function_arn,
             stages=tuple(stages),
             job_arguments=arguments,
+            backfill=backfill,
         )
         definition["TimeoutSeconds"] = timeout_hours * 3600
         self.log_group = logs.LogGroup(
@@ -76,7 +78,11 @@ class PipelineStateMachine(Construct):
             stack.format_arn(service="glue", resource="job", resource_name=name)
             for stage in stages
             for name in sorted(job_names[job.name] for job in stage.jobs)
-        ]
+        ] + (
+            [stack.format_arn(service="glue", resource="job", resource_name=job_names[backfill.name])]
+            if backfill
+            else []
+        )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 sid="RunPipelineGlueJobs",

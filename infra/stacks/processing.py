@@ -78,7 +78,7 @@ class ProcessingStack(Stack):
 
         self.jobs: dict[str, GlueJob] = {}
         batch_jobs = [job for stage in pipeline.PIPELINE for job in stage.jobs] + list(
-            pipeline.SCHEDULED_JOBS
+            pipeline.SCHEDULED_JOBS + pipeline.ON_DEMAND_JOBS
         )
         warehouse_arguments = {
             "--warehouse_workgroup": config.warehouse_name,
@@ -121,6 +121,7 @@ class ProcessingStack(Stack):
             "Pipeline",
             state_machine_name=config.state_machine_name,
             stages=pipeline.PIPELINE,
+            backfill=pipeline.BACKFILL,
             job_names={name: job.job_name for name, job in self.jobs.items()},
             batch_function=self.batch_function.function,
         )

@@ -142,7 +142,7 @@ def test_every_batch_job_is_glue_5_1_with_delta_and_the_shared_library(
     templates: dict[str, Template], config: InfraConfig
 ) -> None:
     jobs = {p["Name"]: p for p in props_of(templates["Processing"], "AWS::Glue::Job")}
-    specs = [j for s in pipeline.PIPELINE for j in s.jobs] + list(pipeline.SCHEDULED_JOBS)
+    specs = [j for s in pipeline.PIPELINE for j in s.jobs] + [*pipeline.SCHEDULED_JOBS, *pipeline.ON_DEMAND_JOBS]
     assert set(jobs) == {config.job_name(j.name) for j in specs}
     for spec in specs:
         job = jobs[config.job_name(spec.name)]
@@ -168,7 +168,12 @@ def test_state_machine_starts_with_the_claim_then_a_choice_on_an_empty_batch(
     templates: dict[str, Template], config: InfraConfig
 ) -> None:
     definition = deployed_definition(templates)
-    claim = definition["States"][definition["StartAt"]]
+    # first a Choice: an input with a "backfill" object runs the backfill job, anything else a batch
+    backfill = definition["States"][definition["StartAt"]]
+    assert definition["StartAt"] == pipeline.BACKFILL_CHOICE and backfill["Type"] == "Choice"
+    assert backfill["Choices"][0]["Variable"] == f"$.{pipeline.BACKFILL_INPUT}"
+    assert backfill["Default"] == pipeline.CLAIM_STATE
+    claim = definition["States"][backfill["Default"]]
     assert claim["Type"] == "Task" and claim["Resource"] == "arn:aws:states:::lambda:invoke"
     assert claim["Parameters"]["FunctionName"] == "REF"  # the batch function's ARN (GetAtt)
     assert claim["Parameters"]["Payload"] == {
@@ -191,7 +196,7 @@ def test_state_machine_renders_the_pipeline_in_order(
     templates: dict[str, Template], config: InfraConfig
 ) -> None:
     definition = deployed_definition(templates)
-    state, order = definition["States"][definition["States"][definition["StartAt"]]["Next"]]["Default"], []
+    state, order = definition["States"][definition["States"][pipeline.CLAIM_STATE]["Next"]]["Default"], []
     while definition["States"][state].get("Type") == "Parallel":
         parallel = definition["States"][state]
         jobs = []

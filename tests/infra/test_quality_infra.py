@@ -103,8 +103,7 @@ def test_the_lineage_url_context_reaches_the_lambda_and_every_glue_job(
         for stack in ("Processing", "Streaming")
         for job in with_lineage[stack].find_resources("AWS::Glue::Job").values()
     ]
-    expected = len([j for s in pipeline.PIPELINE for j in s.jobs]) + len(pipeline.SCHEDULED_JOBS)
-    expected += len(pipeline.STREAMING_JOBS)
+    expected = len(pipeline.all_jobs())  # batch, scheduled, on-demand and streaming jobs
     assert len(jobs) == expected
     for job in jobs:
         assert job["DefaultArguments"][LINEAGE_URL_ARGUMENT] == LINEAGE_URL, job["Name"]

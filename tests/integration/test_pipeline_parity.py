@@ -73,7 +73,7 @@ def test_the_synthesized_state_machine_runs_locally_and_silver_is_the_truth(
     scheduled_input = json.loads(
         schedule["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", "2026-12-02T05:00:00Z")
     )
-    claim_function = definition["States"][definition["StartAt"]]["Parameters"]["FunctionName"]
+    claim_function = definition["States"][pipeline.CLAIM_STATE]["Parameters"]["FunctionName"]
 
     # the data: dropped and VALIDATED (what the landing Lambda does), NOT claimed
     out = tmp_path / "data"
@@ -129,7 +129,8 @@ def test_the_synthesized_state_machine_runs_locally_and_silver_is_the_truth(
     stages = [f"stage: {s.name}" for s in pipeline.PIPELINE]
     top_level = [name for name in execution.path if name in definition["States"]]  # not branch tasks
     assert top_level == [
-        definition["StartAt"],
+        pipeline.BACKFILL_CHOICE,  # no backfill in the input: a batch
+        pipeline.CLAIM_STATE,
         pipeline.EMPTY_CHOICE,
         *stages,
         pipeline.FINISH_STATE,
