@@ -82,22 +82,38 @@ def clean_entity(ctx: BatchJobContext, contract: Contract, seq: int) -> dict[str
             lake.idempotent_append(rejected, quarantine_path, app_id=APP_ID, version=seq, user_metadata=meta)
             ctx.register("quarantine", contract.name, rejected.schema)
         crash_point(f"before_silver_merge:{contract.name}")
-        accepted = silver.accepted_rows(classified, contract)
-        lake.guarded_merge(
-            accepted,
-            silver_path,
-            keys=contract.primary_key,
-            version_column=contract.version_column,
-            app_id=APP_ID,
-            version=seq,
-            partition_by=silver.partition_columns(contract),
-            user_metadata=meta,
+        merge_into_silver(
+            ctx, contract, silver.accepted_rows(classified, contract), app_id=APP_ID, seq=seq, meta=meta
         )
-        ctx.register("silver", contract.name, accepted.schema, silver.partition_columns(contract))
         log.info("%s: %s", contract.name, counts)
         return counts
     finally:
         classified.unpersist()
+
+
+def merge_into_silver(
+    ctx: BatchJobContext,
+    contract: Contract,
+    accepted: DataFrame,
+    *,
+    app_id: str,
+    seq: int,
+    meta: dict[str, Any],
+) -> None:
+    """MERGE accepted rows into the entity's silver table with the ordering guard (newer
+    ``updated_at`` wins), idempotent on ``(app_id, seq)``, and register the table. Batches and
+    replays load silver through here."""
+    lake.guarded_merge(
+        accepted,
+        ctx.uri("silver", contract.name),
+        keys=contract.primary_key,
+        version_column=contract.version_column,
+        app_id=app_id,
+        version=seq,
+        partition_by=silver.partition_columns(contract),
+        user_metadata=meta,
+    )
+    ctx.register("silver", contract.name, accepted.schema, silver.partition_columns(contract))
 
 
 @dataclass(frozen=True)

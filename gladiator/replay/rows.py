@@ -124,17 +124,7 @@ def replay_entity(
         meta = {"batch_id": ctx.batch_id, "job": APP_ID}
         if plan.counts["accepted"]:
             accepted = silver.accepted_rows(classified, contract)
-            lake.guarded_merge(
-                accepted,
-                silver_path,
-                keys=contract.primary_key,
-                version_column=contract.version_column,
-                app_id=APP_ID,
-                version=seq,
-                partition_by=silver.partition_columns(contract),
-                user_metadata=meta,
-            )
-            ctx.register("silver", contract.name, accepted.schema, silver.partition_columns(contract))
+            bronze_to_silver.merge_into_silver(ctx, contract, accepted, app_id=APP_ID, seq=seq, meta=meta)
         crash_point(f"before_quarantine_rewrite:{contract.name}")
         if plan.leaving or plan.reasons_changed:
             still = silver.quarantined_rows(classified, contract)

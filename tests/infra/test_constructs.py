@@ -142,7 +142,10 @@ def test_every_batch_job_is_glue_5_1_with_delta_and_the_shared_library(
     templates: dict[str, Template], config: InfraConfig
 ) -> None:
     jobs = {p["Name"]: p for p in props_of(templates["Processing"], "AWS::Glue::Job")}
-    specs = [j for s in pipeline.PIPELINE for j in s.jobs] + [*pipeline.SCHEDULED_JOBS, *pipeline.ON_DEMAND_JOBS]
+    specs = [j for s in pipeline.PIPELINE for j in s.jobs] + [
+        *pipeline.SCHEDULED_JOBS,
+        *pipeline.ON_DEMAND_JOBS,
+    ]
     assert set(jobs) == {config.job_name(j.name) for j in specs}
     for spec in specs:
         job = jobs[config.job_name(spec.name)]
