@@ -120,8 +120,8 @@ def step_generate(ctx: DemoContext) -> StepResult:
     return {"truth rows": truth_rows, "landing files": len(files), "injected faults": len(faults)}
 
 
-def _ledger_states() -> Counter[str]:
-    lines = gladiator("ledger", "--json", capture=True).splitlines()
+def _ledger_states(*, quiet: bool = False) -> Counter[str]:
+    lines = gladiator("ledger", "--json", capture=True, quiet=quiet).splitlines()
     return Counter(json.loads(line)["state"] for line in lines if line.strip())
 
 
@@ -154,7 +154,7 @@ def wait_for_pipeline(files: int, before: set[Any], *, timeout_s: float) -> dict
         failed = [r["batch_id"] for r in new_runs if r.get("state") == "FAILED"]
         if failed:
             raise DemoFailed(f"batch(es) {failed} failed: see `gladiator pipeline status`")
-        states = _ledger_states()
+        states = _ledger_states(quiet=True)  # polled: the progress lines say what happens
         settled = states.get("LOADED", 0) + states.get("QUARANTINED", 0) >= files
         if settled and new_runs and all(r.get("state") == "SUCCEEDED" for r in new_runs):
             return dict(status)

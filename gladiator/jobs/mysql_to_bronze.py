@@ -292,6 +292,14 @@ def extract_table(
     }
 
 
+def describe(result: dict[str, Any]) -> str:
+    """One line for the progress output: rows read and the window, or why nothing was read."""
+    if result.get("skipped"):
+        return str(result["skipped"])
+    window = f"updated_at in ({result.get('low') or 'start'}, {result.get('high')}]"
+    return f"{result.get('rows', 0)} rows, {window}" + ("" if result.get("rows") else " (no Spark work)")
+
+
 def run_mysql_to_bronze(
     spark: SparkSession | SparkFactory,
     *,
@@ -341,7 +349,7 @@ def run_mysql_to_bronze(
                 full=full,
                 **tuning,
             )
-            log.info("mysql %s: %s", table, result)
+            log.info("mysql %s: %s", table, describe(result))
             results.append(result)
     finally:
         probe.close()
