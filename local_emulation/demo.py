@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -30,6 +32,9 @@ from gladiator.config import Settings
 from gladiator.errors import GladiatorError
 from gladiator.ingestion.trigger import ENV_MAX_WAIT_S
 from local_emulation.progress import ProgressTail
+
+# Where the library log lines of the demo's commands go (``run_demo`` sets <home>/logs/demo).
+LIBRARY_LOGS = {"dir": Path(".gladiator/logs/demo")}
 
 StepResult = dict[str, Any]
 GLADIATOR = [sys.executable, "-m", "gladiator_cli"]
@@ -75,22 +80,55 @@ def _say(message: str) -> None:
     click.echo(message, err=True)
 
 
+# Lines the JVM libraries (Spark, Hadoop, Kafka clients) write to stderr: log4j's console format
+# and Spark's start-up banner. The demo keeps them in a log file, not in the terminal.
+_LIBRARY_NOISE = re.compile(
+    r"^(\d\d/\d\d/\d\d \d\d:\d\d:\d\d (TRACE|DEBUG|INFO|WARN|ERROR) |Setting default log level|"
+    r"To adjust logging level|\s+at |SLF4J: )"
+)
+
+
 def gladiator(*args: str, capture: bool = False, timeout: float = 3600, quiet: bool = False) -> str:
-    """Run one `gladiator` command; its stderr (progress) streams through, stdout is returned
-    when ``capture`` (else shown). Raises DemoFailed naming the command on a non-zero exit."""
+    """Run one `gladiator` command; its stderr (progress) streams through, except the JVM
+    libraries' log lines, which go to ``<home>/logs/demo/<command>.log`` (named once); stdout is
+    returned when ``capture`` (else shown). Raises DemoFailed naming the command on a non-zero exit."""
     command = [*GLADIATOR, *args]
     if not quiet:
         _say(f"    $ gladiator {' '.join(args)}")
-    result = subprocess.run(
+    log_file = LIBRARY_LOGS["dir"] / f"{'-'.join(args[:2])}.log"
+    process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
         env=os.environ.copy(),
     )
-    if result.returncode != 0:
-        raise DemoFailed(f"`gladiator {' '.join(args)}` failed with exit code {result.returncode}")
-    return result.stdout or ""
+    chunks: list[str] = []
+    reader = threading.Thread(target=lambda: chunks.append(process.stdout.read() if process.stdout else ""))
+    reader.start()
+    noisy = 0
+    assert process.stderr is not None
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("a", encoding="utf-8") as log:
+        for line in process.stderr:
+            if _LIBRARY_NOISE.match(line):
+                log.write(line)
+                noisy += 1
+            else:
+                click.echo(line.rstrip("\n"), err=True)
+    try:
+        returncode = process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise DemoFailed(f"`gladiator {' '.join(args)}` did not finish within {timeout:.0f} s") from None
+    reader.join()
+    if noisy and not quiet:
+        _say(f"    ({noisy} library log lines in {log_file})")
+    if returncode != 0:
+        raise DemoFailed(
+            f"`gladiator {' '.join(args)}` failed with exit code {returncode} (library log {log_file})"
+        )
+    return "".join(chunks)
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -323,6 +361,7 @@ def default_steps() -> list[Step]:
 def run_demo(ctx: DemoContext, steps: list[Step] | None = None) -> list[StepOutcome]:
     outcomes: list[StepOutcome] = []
     steps = steps or default_steps()
+    LIBRARY_LOGS["dir"] = ctx.settings.home / "logs" / "demo"
     total0 = time.monotonic()
     for number, step in enumerate(steps, 1):
         _say(f"==> [{number}/{len(steps)}] {step.name}")
