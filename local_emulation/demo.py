@@ -301,9 +301,15 @@ def step_exports(ctx: DemoContext) -> StepResult:
 def step_dashboard(ctx: DemoContext) -> StepResult:
     url = f"http://127.0.0.1:{ctx.dashboard_port}/"
     _say(f"    $ gladiator dashboard --port {ctx.dashboard_port}")
-    server = subprocess.Popen(
-        [*GLADIATOR, "dashboard", "--port", str(ctx.dashboard_port)], env=os.environ.copy()
-    )
+    access_log = LIBRARY_LOGS["dir"] / "dashboard.log"  # the web server's request lines
+    access_log.parent.mkdir(parents=True, exist_ok=True)
+    with access_log.open("a") as requests_out:
+        server = subprocess.Popen(
+            [*GLADIATOR, "dashboard", "--port", str(ctx.dashboard_port)],
+            env=os.environ.copy(),
+            stderr=requests_out if not ctx.keep_dashboard else None,
+        )
+    _say(f"    (the server's request log: {access_log})")
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -313,7 +319,9 @@ def step_dashboard(ctx: DemoContext) -> StepResult:
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise DemoFailed(f"the dashboard did not come up at {url}") from None
+                    raise DemoFailed(
+                        f"the dashboard did not come up at {url} (its log: {access_log})"
+                    ) from None
                 time.sleep(0.5)
         shot = _screenshot(url, ctx.workdir / "dashboard.png")
         if ctx.keep_dashboard:
