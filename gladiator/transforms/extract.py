@@ -128,11 +128,15 @@ def max_updated_at_query(tables: list[str], column: str = "updated_at") -> str:
     )
 
 
-# The source's clock and the age of its oldest open transaction (NULL: none), in microseconds.
-# Read right after MAX(updated_at): see the module docstring. Needs the PROCESS privilege.
+# The source's clock and the age of its oldest open transaction that has written rows (NULL:
+# none), in microseconds. Read right after MAX(updated_at): see the module docstring. A row is
+# stamped when its statement runs, so a transaction that has not written yet can only stamp rows
+# later than now (> high): read-only transactions (an idle connection's open read view) are left
+# out, or one forgotten connection would hold every window back. Needs the PROCESS privilege.
 OLDEST_OPEN_TRANSACTION_QUERY = (
     "SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f'), "
-    "TIMESTAMPDIFF(MICROSECOND, MIN(trx_started), NOW(6)) FROM information_schema.innodb_trx"
+    "TIMESTAMPDIFF(MICROSECOND, MIN(trx_started), NOW(6)) FROM information_schema.innodb_trx "
+    "WHERE trx_rows_modified > 0"
 )
 
 

@@ -92,34 +92,47 @@ def test_late_commit_is_caught_without_overlap_and_nothing_is_read_twice(
         rows = spark.read.format("delta").load(f"{bronze_root}/region").where(f"_batch_id = 'w{seq}'")
         return {int(r.r_regionkey) for r in rows.collect()}
 
-    assert extract_batch(1, spark)["rows"] == 5 and bronze_keys(1) == set(range(5))
+    def check_windows(idle: Any, late: Any) -> None:
+        # a forgotten connection with an open read view (another client's, or another test's): it
+        # has written nothing, so it must not hold the windows back
+        with idle.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM region")
+        assert extract_batch(1, spark)["rows"] == 5 and bronze_keys(1) == set(range(5))
 
+        with late.cursor() as cur:  # stamped now, committed only after the next run
+            cur.execute(
+                "UPDATE region SET r_comment = 'late', updated_at = UTC_TIMESTAMP(6) WHERE r_regionkey = 1"
+            )
+        time.sleep(0.01)
+        other = connect(settings.mysql_url, region_db, autocommit=True)
+        with other.cursor() as cur:  # committed, and stamped after the late row
+            cur.execute(
+                "UPDATE region SET r_comment = 'early', updated_at = UTC_TIMESTAMP(6) WHERE r_regionkey = 2"
+            )
+        other.close()
+
+        second = extract_batch(2, spark)
+        assert bronze_keys(2) == {2}, "the open transaction's row cannot be visible yet"
+        assert second["rows"] == 1 and inputs[2] == {"region": 1}
+
+        late.commit()
+        extract_batch(3, spark)
+        # the window resumed from the open transaction's start: the late row, plus what was stamped
+        # after that start (row 2 again: harmless, silver's ordering guard makes it a no-op)
+        assert bronze_keys(3) == {1, 2}, "the late row must be read by the next window"
+
+        def no_spark() -> Any:
+            raise AssertionError("a run with no change must not start Spark")
+
+        fourth = extract_batch(4, no_spark)
+        assert fourth["rows"] == 0 and inputs[4] == {"region": 0}
+
+    # Open transactions are closed however the test ends: one left open would block the scratch
+    # database's DROP in the fixture's teardown (a metadata lock) and hang instead of failing.
+    idle = connect(settings.mysql_url, region_db, autocommit=False)
     late = connect(settings.mysql_url, region_db, autocommit=False)
-    with late.cursor() as cur:  # stamped now, committed only after the next run
-        cur.execute(
-            "UPDATE region SET r_comment = 'late', updated_at = UTC_TIMESTAMP(6) WHERE r_regionkey = 1"
-        )
-    time.sleep(0.01)
-    other = connect(settings.mysql_url, region_db, autocommit=True)
-    with other.cursor() as cur:  # committed, and stamped after the late row
-        cur.execute(
-            "UPDATE region SET r_comment = 'early', updated_at = UTC_TIMESTAMP(6) WHERE r_regionkey = 2"
-        )
-    other.close()
-
-    second = extract_batch(2, spark)
-    assert bronze_keys(2) == {2}, "the open transaction's row cannot be visible yet"
-    assert second["rows"] == 1 and inputs[2] == {"region": 1}
-
-    late.commit()
-    late.close()
-    extract_batch(3, spark)
-    # the window resumed from the open transaction's start: the late row, plus what was stamped
-    # after that start (row 2 again: harmless, silver's ordering guard makes it a no-op)
-    assert bronze_keys(3) == {1, 2}, "the late row must be read by the next window"
-
-    def no_spark() -> Any:
-        raise AssertionError("a run with no change must not start Spark")
-
-    fourth = extract_batch(4, no_spark)
-    assert fourth["rows"] == 0 and inputs[4] == {"region": 0}
+    try:
+        check_windows(idle, late)
+    finally:
+        late.close()
+        idle.close()
