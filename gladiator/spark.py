@@ -44,6 +44,11 @@ LOCAL_CONF = {
     # ran 4,133 tasks in bronze_to_silver + silver_to_gold, 1,146 with 2 (same data,
     # bench/profile_batch.py); gold 208 -> 158 s, silver 236 -> 208 s on a loaded machine.
     "spark.databricks.delta.snapshotPartitions": "2",
+    # The ContextCleaner frees the blocks of RDDs nobody references (the stream's per-micro-batch
+    # local checkpoints, cached batch results) only after a JVM GC; by default it forces one every
+    # 30 min. A long-lived session (the stream, the shared test session) then filled its unified
+    # memory with dead blocks (UNABLE_TO_ACQUIRE_MEMORY in the 200k-event test of a full suite).
+    "spark.cleaner.periodicGC.interval": "1min",
     "spark.databricks.delta.schema.autoMerge.enabled": "false",
     "spark.databricks.delta.retentionDurationCheck.enabled": "true",
 }

@@ -98,7 +98,11 @@ def _run_locally(
     from gladiator.jobs.replay_quarantined import REPLAY_QUARANTINED
     from local_emulation import runner  # boto3 and the batch store (~0.1 s): not for --help
 
-    argv = [item for pair in runner.common_argument_values(settings).items() for item in pair]
+    common = runner.common_argument_values(settings)
+    ddb = settings.client("dynamodb")
+    for table in (common["--job_state_table"], common["--ledger_table"]):  # a missing one fails here,
+        ddb.describe_table(TableName=table)  # in one line, before a JVM starts
+    argv = [item for pair in common.items() for item in pair]
     argv += [item for pair in filters.items() for item in pair]
     log_file = settings.home / "logs" / "replay" / f"replay-{time.strftime('%Y%m%dT%H%M%S')}.log"
     click.echo(f"replaying {describe} with spark-submit (log {log_file})", err=True)

@@ -14,6 +14,9 @@ $VENV/gladiator local up --no-ingestion  # tests read the shared landing queue t
 trap '$VENV/gladiator local down || true' EXIT
 
 mkdir -p test-artifacts
+# One Spark session serves the whole suite (tests/conftest.py) and the stream's 200k-event test
+# runs late in it: a 3 GB driver heap leaves room for what earlier tests left cached (24 GiB here).
+export GLADIATOR_DRIVER_MEMORY="${GLADIATOR_DRIVER_MEMORY:-3g}"
 echo "==> [test] pytest (unit, integration and slow end-to-end tiers)"
 set +e
 $VENV/pytest -p no:cacheprovider --durations=25 --junitxml=test-artifacts/junit.xml "$@"

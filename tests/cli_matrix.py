@@ -105,9 +105,14 @@ def _flag(param: click.Parameter) -> str:
     return str(param.opts[0])
 
 
+# Commands whose valid call needs one of several options (checked by the command, not by click).
+ONE_OF_REQUIRED = {"backfill": ["--all"], "replay": ["--quarantined"]}
+
+
 def required_args(leaf: Leaf, workdir: Path, *, skip: str | None = None) -> list[str]:
-    """Arguments for every required param of ``leaf`` (``skip`` names one to leave out)."""
-    args: list[str] = []
+    """Arguments for every required param of ``leaf`` (``skip`` names one to leave out), plus
+    the choice a command needs among options click cannot mark required (``ONE_OF_REQUIRED``)."""
+    args: list[str] = list(ONE_OF_REQUIRED.get(leaf.id, []))
     for param in leaf.command.params:
         if not param.required or param.name == skip:
             continue

@@ -42,7 +42,7 @@ def region_db(local_stack: Settings) -> Iterator[str]:
             cur.execute(create_table_sql(CONTRACTS["region"]))
             cur.executemany(
                 "INSERT INTO region (r_regionkey, r_name, r_comment, updated_at) "
-                "VALUES (%s, %s, 'c', UTC_TIMESTAMP(6))",
+                "VALUES (%s, %s, 'c', UTC_TIMESTAMP(6) - INTERVAL 1 HOUR)",  # well before the window's resume point
                 [(k, f"R{k}") for k in range(5)],
             )
         conn.close()
