@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -93,9 +94,11 @@ def throughput(settings, spark, lake: str, topic: str, events: int) -> dict:
     return {
         "biggest_batch_records": big.records,
         "biggest_batch_step_seconds": big.step_seconds,
+        "biggest_batch_step_jobs": big.step_jobs,
         "small_batch_records": sum(o.records for o in small),
         "small_batch_seconds": round(sum(o.seconds for o in small), 2),
         "small_batch_step_seconds": small[-1].step_seconds if small else {},
+        "small_batch_step_jobs": small[-1].step_jobs if small else {},
         "events": events,
         "plain_consumer_events_per_s": round(read_rate),
         "stream_events_per_s": round(result.records / elapsed),
@@ -242,7 +245,15 @@ def main() -> None:
     settings = load_settings()
     lake = args.lake_root or f"s3a://{settings.lake_bucket}/bench/streaming-{uuid.uuid4().hex[:8]}"
     print(
-        json.dumps({"lake_root": lake, "events": args.events, "rates": args.rates, "seconds": args.seconds})
+        json.dumps(
+            {
+                "lake_root": lake,
+                "events": args.events,
+                "rates": args.rates,
+                "seconds": args.seconds,
+                "load_average_at_start": os.getloadavg(),
+            }
+        )
     )
     tp = bare = None
     topic = None
@@ -267,7 +278,10 @@ def main() -> None:
     for rate in (int(r) for r in args.rates.split(",") if r):
         lat.append(latency(settings, spark, lake, rate, args.seconds))
         print(json.dumps({"latency": lat[-1]}), flush=True)
-    print(json.dumps({"goals": goals(tp, bare, lat)}, indent=1), flush=True)
+    print(
+        json.dumps({"goals": goals(tp, bare, lat), "load_average_at_end": os.getloadavg()}, indent=1),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
-from gladiator import lake
 from gladiator.lineage.emit import Lineage, make_client
 from gladiator.order_events import LINEITEM, ORDERS, EventType, status_contract
 from gladiator.quality import QualityStore
@@ -45,6 +44,7 @@ from streaming.config import StreamConfig, StreamPaths
 from streaming.dead_letters import DeadLetterPublisher
 from streaming.plan import ENVELOPE_REASON
 from streaming.silver import SilverWriter
+from streaming.writes import append_once
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class BatchOutcome(EventCounts):
     kpi_skipped: int = 0
     seconds: float = 0.0
     step_seconds: dict[str, float] = field(default_factory=dict)  # step -> seconds, in order
+    step_jobs: dict[str, int] = field(default_factory=dict)  # step -> Spark jobs it ran (-1: unknown)
 
 
 def _dlq_record(row: Row) -> dict[str, Any]:
@@ -90,6 +91,11 @@ def _dlq_record(row: Row) -> dict[str, Any]:
         "event_id": row["event_id"], "value": row["value"],
         "source": f"{row['_kafka_topic']}/{row['_kafka_partition']}/{row['_kafka_offset']}",
     }  # fmt: skip
+
+
+def batch_frame(like: DataFrame, rows: list[tuple[Any, ...]], schema: str) -> DataFrame:
+    """A small frame of driver-side ``rows`` in ``like``'s session (no Spark job to build it)."""
+    return like.sparkSession.createDataFrame(rows, schema)
 
 
 @dataclass
@@ -136,17 +142,23 @@ class BatchWriter:
         self.topic_uri = topic_uri or f"kafka://{config.topic}"
         self._cached: list[DataFrame] = []
         self._t = 0.0
+        self._jobs = -1
+        self._spark: Any = None
         self.step_seconds: dict[str, float] = {}
+        self.step_jobs: dict[str, int] = {}
 
     def _step(self, batch_id: int, step: str) -> None:
         """End the timer of ``step`` (it started when the previous step ended): every Spark job a
         step triggers runs inside it, so the step times of a batch add up to its wall time."""
         now = time.monotonic()
+        jobs = self._job_counter()
         self.step_seconds[step] = round(now - self._t, 3)
+        self.step_jobs[step] = jobs - self._jobs if jobs >= 0 and self._jobs >= 0 else -1
         log.info(
-            "stream %s batch %d: %s done in %.1f s", self.config.stream_name, batch_id, step, now - self._t
-        )
-        self._t = now
+            "stream %s batch %d: %s done in %.1f s (%d Spark jobs)",
+            self.config.stream_name, batch_id, step, now - self._t, self.step_jobs[step],
+        )  # fmt: skip
+        self._t, self._jobs = now, jobs
         self.fail_after(batch_id, step)
 
     def _cache(self, df: DataFrame) -> DataFrame:
@@ -159,6 +171,17 @@ class BatchWriter:
         kept = df.localCheckpoint(eager=True)
         self._cached.append(kept)
         return kept
+
+    def _job_counter(self) -> int:
+        """The id the next Spark job of this JVM will get (-1 if unknown): the difference between
+        two readings is the number of jobs run in between (counted to find per-job overheads)."""
+        if self._spark is None:
+            return -1
+        try:
+            counter = self._spark.sparkContext._jsc.sc().dagScheduler().nextJobId()
+            return counter if isinstance(counter, int) else int(counter.get())
+        except Exception:  # an internal API: on another Spark build the count is just unknown
+            return -1
 
     @staticmethod
     def _release(df: DataFrame) -> None:
@@ -174,8 +197,9 @@ class BatchWriter:
         outcome = BatchOutcome(batch_id=batch_id)
         batch.sparkSession.conf.set("spark.sql.constraintPropagation.enabled", "false")
         self._cached = []
-        self._t = time.monotonic()
-        self.step_seconds = {}
+        self._spark = batch.sparkSession
+        self._t, self._jobs = time.monotonic(), self._job_counter()
+        self.step_seconds, self.step_jobs = {}, {}
         try:
             with self.lineage.run(f"stream.{self.config.stream_name}",
                                   batch_id=observe.run_id(self.config.stream_name, batch_id)) as run:  # fmt: skip
@@ -189,6 +213,7 @@ class BatchWriter:
             self._cached = []
         outcome.seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
         outcome.step_seconds = dict(self.step_seconds)
+        outcome.step_jobs = dict(self.step_jobs)
         log.info("stream %s batch %d: %s", self.config.stream_name, batch_id, outcome)
         if self.on_batch:
             self.on_batch(outcome)
@@ -212,7 +237,7 @@ class BatchWriter:
         events = validation.events_of(batch)
         # Two files per micro-batch (one per core), written where the rows are: bronze rows
         # carry the raw event (~2 KB), and Delta's optimized write would shuffle them all first.
-        lake.idempotent_append(
+        append_once(
             validation.bronze_rows(events, metadata).coalesce(2),
             self.paths.bronze_events,
             app_id=self.config.stream_name,
@@ -231,7 +256,14 @@ class BatchWriter:
             ttl_days=self.config.kpi_ttl_days,
         )  # fmt: skip
         self._step(batch_id, "kpis")
-        self.silver.write(valid.orders, valid.lines, valid.changes, metadata, batch_id)
+        self.silver.write(
+            valid.orders,
+            valid.lines,
+            valid.changes,
+            metadata,
+            batch_id,
+            status_changes=outcome.status_changes,
+        )
         self._step(batch_id, "silver")
         return True
 
@@ -247,7 +279,13 @@ class BatchWriter:
     def _validate(
         self, events: DataFrame, metadata: list[Column], batch_id: int, outcome: BatchOutcome
     ) -> _Valid:
-        """Split the usable events into valid content (cached, counted) and dead letters (written)."""
+        """Split the usable events into valid content and dead letters (written), and count them.
+
+        Three passes over the batch (orders, lines, status changes, each kept), then small jobs on
+        those: the per-rule tallies, which also tell whether any event failed at all; the failing
+        events, collected (few); the dead-letter rows. The valid frames are the kept ones minus the
+        failing event ids (a literal set): they are not materialised again, and their counts
+        follow from the tallies and the failures (``checked - failed``), with no count job."""
         usable = events.where(F.col(ENVELOPE_REASON).isNull())
         placed = validation.of_type(usable, EventType.ORDER_PLACED)
         # Materialise the verdicts once: later steps then plan against cached rows, not the
@@ -256,17 +294,16 @@ class BatchWriter:
             validation.placed_lines(placed).select("event_id", "_pos", "_line_reason", *LINEITEM.column_names)
         )
         orders = self._cache(
-            validation.placed_orders(placed).select("event_id", "_event_reason", *ORDERS.column_names)
+            validation.placed_orders(placed).select(
+                "event_id", "_event_reason", "_line_count", *ORDERS.column_names
+            )
         )
-        good_orders, good_lines, bad_placed = validation.event_verdicts(orders, lines)
         contract = self.status_contract
         status = self._cache(
             validation.checked_status_changes(
                 validation.of_type(usable, EventType.ORDER_STATUS_CHANGED), contract
             ).select("event_id", REASON, REASON_DETAIL, RULE, *contract.column_names)
         )
-        bad_status = status.where(F.col(REASON).isNotNull()).select("event_id", REASON, REASON_DETAIL)
-        changes = status.where(F.col(REASON).isNull()).select(*validation.typed(contract))
         version = ORDERS.version_column
         checks = [
             observe.tally(ORDERS, orders, F.col("_event_reason.rule"), version),
@@ -274,26 +311,42 @@ class BatchWriter:
             observe.tally(contract, status, F.col(RULE), version),
         ]
         self._step(batch_id, "validate")
-        dead = validation.dead_letter_rows(events, bad_placed.unionByName(bad_status))
-        self._write_dead_letters(self._cache(dead.select(*DEAD_LETTER_COLUMNS, *metadata)), batch_id, outcome)
-        valid = _Valid(self._cache(good_orders), self._cache(good_lines), self._cache(changes), checks)
-        outcome.orders_placed, outcome.lines, outcome.status_changes = (
-            valid.orders.count(),
-            valid.lines.count(),
-            valid.changes.count(),
+        placed_failed = (
+            validation.event_failures(orders, lines).collect()
+            if checks[0].failed_by_rule or checks[1].failed_by_rule
+            else []
         )
-        self._step(batch_id, "valid_counts")
-        return valid
+        status_failed = (
+            status.where(F.col(REASON).isNotNull()).select("event_id", REASON, REASON_DETAIL).collect()
+            if checks[2].failed_by_rule
+            else []
+        )
+        failed = [(r["event_id"], r[REASON], r[REASON_DETAIL]) for r in [*placed_failed, *status_failed]]
+        bad_events = batch_frame(events, failed, f"event_id string, {REASON} string, {REASON_DETAIL} string")
+        dead = validation.dead_letter_rows(events, bad_events).select(*DEAD_LETTER_COLUMNS, *metadata)
+        self._write_dead_letters(dead, batch_id, outcome)
+        placed_ids = [r["event_id"] for r in placed_failed]
+        outcome.orders_placed = checks[0].checked - len(placed_failed)
+        outcome.lines = checks[1].checked - sum(int(r["_line_count"]) for r in placed_failed)
+        outcome.status_changes = checks[2].checked - len(status_failed)
+        return _Valid(
+            validation.without_events(orders, placed_ids).select(*validation.typed(ORDERS)),
+            validation.without_events(lines, placed_ids).select(*validation.typed(LINEITEM)),
+            status.where(F.col(REASON).isNull()).select(*validation.typed(contract)),
+            checks,
+        )
 
     def _write_dead_letters(self, dead: DataFrame, batch_id: int, outcome: BatchOutcome) -> None:
-        """Dead letters to the Delta table, then to the DLQ topic (both idempotent on batch_id)."""
+        """Dead letters to the Delta table, then to the DLQ topic (both idempotent on batch_id).
+        The rows are collected once (few) and written from the driver: no second pass."""
         dead_rows = dead.collect()
         outcome.dead_letters = Counter(r[REASON] for r in dead_rows)
         self._step(batch_id, "dead_letter_rows")
         if dead_rows:
-            lake.idempotent_append(
-                dead, self.paths.dead_letter, app_id=self.config.stream_name, version=batch_id
-            )
+            append_once(
+                dead.sparkSession.createDataFrame(dead_rows, dead.schema).coalesce(1),
+                self.paths.dead_letter, app_id=self.config.stream_name, version=batch_id,
+            )  # fmt: skip
         self._step(batch_id, "dead_letter")
         outcome.dlq_published = self.publisher.publish(batch_id, [_dlq_record(r) for r in dead_rows])
         self._step(batch_id, "dlq")

@@ -14,6 +14,7 @@ which only accepts SASL/IAM over TLS; only the settings below differ, the job co
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -122,7 +123,26 @@ def ensure_topics(
         except KafkaException as exc:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise ServiceError(f"cannot create Kafka topic {topic}: {exc.args[0]}") from None
+    _wait_visible(admin, created, timeout_s)
     return created
+
+
+def _wait_visible(admin: Any, topics: Sequence[str], timeout_s: float) -> None:
+    """Wait until the broker's metadata lists ``topics`` with a leader for every partition.
+
+    A created topic is not at once in the metadata: a ``check_topics`` right after its creation
+    found it missing (bench_streaming's latency run, 2026-12-02)."""
+    deadline = time.monotonic() + timeout_s
+    pending = set(topics)
+    while pending and time.monotonic() < deadline:
+        metadata = admin.list_topics(timeout=timeout_s)
+        pending = {
+            t for t in pending
+            if t not in metadata.topics or metadata.topics[t].error is not None
+            or any(p.leader < 0 for p in metadata.topics[t].partitions.values())
+        }  # fmt: skip
+        if pending:
+            time.sleep(0.1)
 
 
 def delete_topics(settings: Settings, topics: Iterable[str], *, timeout_s: float = 30.0) -> None:

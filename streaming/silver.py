@@ -34,19 +34,48 @@ from gladiator import lake
 from gladiator.contracts import Contract
 from gladiator.order_events import LINEITEM, ORDERS, STATUS_COLUMNS
 from gladiator.transforms.silver import SILVER_METADATA, partition_columns, silver_rows
+from streaming.writes import append_once
 
 log = logging.getLogger(__name__)
 
 VERSION = ORDERS.version_column
 
 
-def newest(df: DataFrame, keys: Sequence[str]) -> DataFrame:
+@dataclass(frozen=True)
+class KeyStats:
+    """Rows, distinct keys and the range of the range key of a frame: one aggregation."""
+
+    rows: int
+    keys: int
+    low: object = None
+    high: object = None
+
+    @property
+    def repeats(self) -> bool:
+        return self.keys < self.rows
+
+
+def key_stats(df: DataFrame, keys: Sequence[str], range_key: str) -> KeyStats:
+    """One Spark job for everything the silver write needs to know about ``df`` up front: whether
+    a key repeats (then the newest version is picked), how many rows, and the key range that
+    prunes the lookup of existing keys."""
+    row = df.agg(
+        F.count(F.lit(1)).alias("n"), F.count_distinct(*[F.col(k) for k in keys]).alias("k"),
+        F.min(range_key).alias("lo"), F.max(range_key).alias("hi"),
+    ).first()  # fmt: skip
+    assert row is not None
+    return KeyStats(int(row["n"]), int(row["k"]), row["lo"], row["hi"])
+
+
+def newest(df: DataFrame, keys: Sequence[str], stats: KeyStats | None = None) -> DataFrame:
     """One row per key: the newest ``updated_at`` (MERGE needs one source row per key).
 
-    A key repeats only when an order is re-sent within a batch, which is rare: the keys alone are
-    counted first (a small shuffle), and only then are the full rows sorted by key."""
-    repeated = df.groupBy(*keys).count().where("count > 1").take(1)
-    if not repeated:
+    A key repeats only when an order is re-sent within a batch, which is rare: unless ``stats``
+    say so, the keys alone are counted first (a small shuffle), and only then are the full rows
+    sorted by key."""
+    if stats is not None and not stats.repeats:
+        return df
+    if stats is None and not df.groupBy(*keys).count().where("count > 1").take(1):
         return df
     w = Window.partitionBy(*keys).orderBy(F.col(VERSION).desc())
     return df.withColumn("__n", F.row_number().over(w)).where("__n = 1").drop("__n")
@@ -78,19 +107,22 @@ def fold_status_changes(orders: DataFrame, changes: DataFrame) -> tuple[DataFram
     return folded, left_over
 
 
-def existing_keys(rows: DataFrame, path: str, key: str) -> DataFrame | None:
+def existing_keys(
+    rows: DataFrame, path: str, key: str, bounds: tuple[object, object] | None = None
+) -> DataFrame | None:
     """The distinct ``key`` values of ``rows`` already in the table at ``path`` (None: none, or
-    no rows). The target is read with a literal ``BETWEEN`` on the batch's key range, so Delta's
-    file statistics skip every file outside it; a table that does not exist yet holds none."""
-    bounds = rows.agg(F.min(key).alias("lo"), F.max(key).alias("hi")).first()
-    if bounds is None or bounds["lo"] is None:
+    no rows). The target is read with a literal ``BETWEEN`` on the batch's key range (``bounds``,
+    computed here if not given), so Delta's file statistics skip every file outside it; a table
+    that does not exist yet holds none."""
+    if bounds is None:
+        found_bounds = rows.agg(F.min(key).alias("lo"), F.max(key).alias("hi")).first()
+        bounds = (None, None) if found_bounds is None else (found_bounds["lo"], found_bounds["hi"])
+    low, high = bounds
+    if low is None:
         return None
     spark = rows.sparkSession
     target = (
-        spark.read.format("delta")
-        .load(path)
-        .where(F.col(key).between(F.lit(bounds["lo"]), F.lit(bounds["hi"])))
-        .select(key)
+        spark.read.format("delta").load(path).where(F.col(key).between(F.lit(low), F.lit(high))).select(key)
     )
     found = target.join(F.broadcast(rows.select(key).distinct()), key, "left_semi").distinct().collect()
     if not found:
@@ -122,48 +154,71 @@ class SilverWriter:
         return path in self._existing
 
     def write(
-        self, orders: DataFrame, lines: DataFrame, changes: DataFrame, metadata: list[Column], batch_id: int
+        self,
+        orders: DataFrame,
+        lines: DataFrame,
+        changes: DataFrame,
+        metadata: list[Column],
+        batch_id: int,
+        *,
+        status_changes: int | None = None,
     ) -> tuple[SilverWrite, SilverWrite]:
-        """Orders (with the status changes) then lines; returns what each table received."""
-        placed, left_over = fold_status_changes(
-            newest(orders, ["o_orderkey"]), newest(changes, ["o_orderkey"])
-        )
-        orders_written = self._upsert(ORDERS, placed, metadata, batch_id, self.orders_path)
-        left_over = left_over.persist()
-        try:
-            if left_over.count() and self._exists(left_over.sparkSession, self.orders_path):
-                # Status changes of orders placed in earlier batches: two columns of a row silver
-                # holds; one for an order silver does not hold changes nothing (insert=False).
-                lake.guarded_merge(
-                    left_over.select(*STATUS_COLUMNS, *metadata), self.orders_path, keys=["o_orderkey"],
-                    version_column=VERSION, app_id=f"{self.app_id}-status", version=batch_id,
-                    update_columns=[*STATUS_COLUMNS[1:], *SILVER_METADATA], insert=False,
-                    key_range="o_orderkey",
-                )  # fmt: skip
-        finally:
-            left_over.unpersist()
-        lines_written = self._upsert(LINEITEM, newest(lines, list(LINEITEM.primary_key)), metadata, batch_id,
-                                     self.lineitem_path)  # fmt: skip
+        """Orders (with the status changes) then lines; returns what each table received.
+        ``status_changes``: how many valid changes the batch holds, if known (0 skips their part)."""
+        order_stats = key_stats(orders, ["o_orderkey"], "o_orderkey")
+        placed, left_over = newest(orders, ["o_orderkey"], order_stats), None
+        if status_changes is None or status_changes > 0:
+            placed, left_over = fold_status_changes(placed, newest(changes, ["o_orderkey"]))
+        orders_written = self._upsert(ORDERS, placed, metadata, batch_id, self.orders_path, order_stats)
+        if left_over is not None:
+            left_over = left_over.persist()
+            try:
+                if left_over.count() and self._exists(left_over.sparkSession, self.orders_path):
+                    # Status changes of orders placed in earlier batches: two columns of a row
+                    # silver holds; one for an order silver does not hold changes nothing.
+                    lake.guarded_merge(
+                        left_over.select(*STATUS_COLUMNS, *metadata), self.orders_path, keys=["o_orderkey"],
+                        version_column=VERSION, app_id=f"{self.app_id}-status", version=batch_id,
+                        update_columns=[*STATUS_COLUMNS[1:], *SILVER_METADATA], insert=False,
+                        key_range="o_orderkey",
+                    )  # fmt: skip
+            finally:
+                left_over.unpersist()
+        line_keys = list(LINEITEM.primary_key)
+        line_stats = key_stats(lines, line_keys, "l_orderkey")
+        lines_written = self._upsert(LINEITEM, newest(lines, line_keys, line_stats), metadata, batch_id,
+                                     self.lineitem_path, line_stats)  # fmt: skip
         return orders_written, lines_written
 
     def _upsert(
-        self, contract: Contract, rows: DataFrame, metadata: list[Column], batch_id: int, path: str
+        self,
+        contract: Contract,
+        rows: DataFrame,
+        metadata: list[Column],
+        batch_id: int,
+        path: str,
+        stats: KeyStats,
     ) -> SilverWrite:
-        """New keys appended, keys already in silver merged (guarded); both idempotent on batch_id."""
+        """New keys appended, keys already in silver merged (guarded); both idempotent on batch_id.
+        ``stats``: the rows' key statistics (after ``newest`` there is one row per key)."""
         key = contract.primary_key[0]  # orders: o_orderkey; lineitem: l_orderkey (an order's lines)
-        rows = silver_rows(rows.select("*", *metadata), contract).persist()
+        total = stats.keys
+        if not total:
+            return SilverWrite()
+        rows = silver_rows(rows.select("*", *metadata), contract)
+        found = (
+            existing_keys(rows, path, key, (stats.low, stats.high))
+            if self._exists(rows.sparkSession, path)
+            else None
+        )
+        fresh = rows if found is None else rows.join(F.broadcast(found), key, "left_anti")
+        again = None if found is None else rows.join(F.broadcast(found), key, "left_semi").persist()
+        written = SilverWrite(merged=again.count() if again is not None else 0)
+        written.appended = total - written.merged
         try:
-            total = rows.count()
-            found = (
-                existing_keys(rows, path, key) if total and self._exists(rows.sparkSession, path) else None
-            )
-            fresh = rows if found is None else rows.join(F.broadcast(found), key, "left_anti")
-            again = None if found is None else rows.join(F.broadcast(found), key, "left_semi").persist()
-            written = SilverWrite(merged=again.count() if again is not None else 0)
-            written.appended = total - written.merged
             # An empty append would still commit (and create a table); skip it.
             if written.appended:
-                lake.idempotent_append(
+                append_once(
                     fresh,
                     path,
                     app_id=self.app_id,
@@ -182,7 +237,7 @@ class SilverWriter:
                     app_id=f"{self.app_id}-upsert", version=batch_id, partition_by=partition_columns(contract),
                     key_range=key,
                 )  # fmt: skip
-                again.unpersist()
-            return written
         finally:
-            rows.unpersist()
+            if again is not None:
+                again.unpersist()
+        return written

@@ -10,6 +10,8 @@ is dead-lettered with the first reason (the order's, else its first failing line
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -103,11 +105,11 @@ def placed_lines(placed: DataFrame) -> DataFrame:
     return lines.withColumn("_line_reason", F.coalesce(F.col(ROW_REASON), first_failure(event_checks)))
 
 
-def event_verdicts(orders: DataFrame, lines: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
-    """(valid typed orders, their typed lines, invalid events with reason): an event fails with
-    its order's reason, else with its first failing line's (by position)."""
-    # The failing events are few: every join here broadcasts them, so the valid rows (most of
-    # the batch, kilobytes each) are never shuffled.
+def event_failures(orders: DataFrame, lines: DataFrame) -> DataFrame:
+    """The invalid order_placed events: ``event_id``, reason, detail and ``_line_count`` (the
+    lines the event carried). An event fails with its order's reason, else with its first failing
+    line's (by position). Few rows: the caller collects them."""
+    # The failing lines are few: the join broadcasts them, so the orders are never shuffled.
     line_failures = (
         lines.where(F.col("_line_reason").isNotNull())
         .groupBy("event_id")
@@ -116,11 +118,33 @@ def event_verdicts(orders: DataFrame, lines: DataFrame) -> tuple[DataFrame, Data
     verdict = orders.join(F.broadcast(line_failures), "event_id", "left").withColumn(
         "_verdict", F.coalesce("_event_reason", "_first_line_reason")
     )
-    bad = verdict.where(F.col("_verdict").isNotNull()).select(
-        "event_id", F.col("_verdict.reason").alias(REASON), F.col("_verdict.detail").alias(REASON_DETAIL)
-    )
-    good = verdict.where(F.col("_verdict").isNull())
+    return verdict.where(F.col("_verdict").isNotNull()).select(
+        "event_id", F.col("_verdict.reason").alias(REASON), F.col("_verdict.detail").alias(REASON_DETAIL),
+        F.greatest(F.col("_line_count"), F.lit(0)).alias("_line_count"),
+    )  # fmt: skip
+
+
+# Above this many failing events a batch drops them with a broadcast join instead of a literal set.
+MAX_LITERAL_IDS = 5000
+
+
+def without_events(df: DataFrame, event_ids: Sequence[str]) -> DataFrame:
+    """``df``'s rows whose ``event_id`` is not in ``event_ids`` (the batch's failing events,
+    collected): a literal set filter, no join, while they are few."""
+    if not event_ids:
+        return df
+    if len(event_ids) <= MAX_LITERAL_IDS:
+        return df.where(~F.col("event_id").isin(list(event_ids)))
+    ids = df.sparkSession.createDataFrame([(i,) for i in event_ids], "event_id string")
+    return df.join(F.broadcast(ids), "event_id", "left_anti")
+
+
+def event_verdicts(orders: DataFrame, lines: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """(valid typed orders, their typed lines, invalid events with reason) as lazy frames (the
+    micro-batch collects ``event_failures`` instead and filters with ``without_events``)."""
+    bad = event_failures(orders, lines).select("event_id", REASON, REASON_DETAIL)
     bad_ids = F.broadcast(bad.select("event_id"))
+    good = orders.join(bad_ids, "event_id", "left_anti")
     good_lines = lines.join(bad_ids, "event_id", "left_anti").select(*typed(LINEITEM))
     return good.select(*typed(ORDERS)), good_lines, bad
 
