@@ -5,8 +5,9 @@ scale, drops the valid landing files into an isolated lake on the running local 
 landing Lambda would), then runs landing_to_bronze, bronze_to_silver and silver_to_gold
 in-process on one Spark session, tagging every Spark job with the step that started it.
 
-Seconds move with the machine's load; the counts of Spark jobs and tasks do not, which makes
-them the figure to compare before and after a change on a shared machine. Extra Spark settings
+Seconds move with the machine's load; the counts of Spark jobs and tasks do not, and the driver
+JVM's CPU seconds much less, which makes them the figures to compare before and after a change
+on a shared machine. Extra Spark settings
 are given as KEY=VALUE arguments, e.g. ``spark.databricks.delta.snapshotPartitions=50`` to see
 the Delta default.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -40,21 +42,28 @@ class StepTimer:
 
     def __init__(self, spark: Any) -> None:
         self.context = spark.sparkContext
-        self.steps: list[tuple[str, float]] = []
+        self.steps: list[tuple[str, float, float]] = []
+        self.stat = Path(f"/proc/{self.context._gateway.proc.pid}/stat")  # the driver JVM
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the driver JVM has used so far (all its threads: tasks, planning, JIT, GC).
+        Less sensitive to other work on the machine than wall seconds."""
+        fields = self.stat.read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
     def __call__(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.context.setJobGroup(label, label)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), self.cpu_seconds()
         try:
             return fn(*args, **kwargs)
         finally:
-            self.steps.append((label, time.monotonic() - started))
+            self.steps.append((label, time.monotonic() - started, self.cpu_seconds() - cpu))
             self.context.setJobGroup("other", "other")
 
     def report(self) -> list[str]:
         tracker = self.context.statusTracker()
         lines = []
-        for label, seconds in self.steps:
+        for label, seconds, cpu in self.steps:
             jobs = tracker.getJobIdsForGroup(label)
             tasks = 0
             for job_id in jobs:
@@ -62,7 +71,9 @@ class StepTimer:
                 for stage_id in info.stageIds if info else []:
                     stage = tracker.getStageInfo(stage_id)
                     tasks += stage.numTasks if stage else 0
-            lines.append(f"{label:40} {seconds:7.1f} s  spark jobs {len(jobs):4}  tasks {tasks:5}")
+            lines.append(
+                f"{label:40} {seconds:7.1f} s  jvm cpu {cpu:6.1f} s  spark jobs {len(jobs):4}  tasks {tasks:5}"
+            )
         return lines
 
 
@@ -114,13 +125,20 @@ def main() -> None:
     timer = StepTimer(spark)
     instrument(timer)
     lake, batch_id = load_landing(settings, args.scale)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), timer.cpu_seconds()
     for name in JOBS:
         job = importlib.import_module(f"glue_jobs.{name}")
         timer(f"job:{name}", job.main, lake.job_args(batch_id))
-    total = time.monotonic() - started
+    total, cpu = time.monotonic() - started, timer.cpu_seconds() - cpu
+    management = spark.sparkContext._jvm.java.lang.management.ManagementFactory
+    jit = management.getCompilationMXBean().getTotalCompilationTime() / 1000
+    gc = sum(bean.getCollectionTime() for bean in management.getGarbageCollectorMXBeans()) / 1000
     print("\n".join(timer.report()))
-    print(f"total in-process {total:.1f} s (scale {args.scale}, settings {args.conf or 'default'})")
+    print(
+        f"total in-process {total:.1f} s, driver JVM cpu {cpu:.1f} s "
+        f"(since JVM start: JIT compiling {jit:.1f} s, GC {gc:.1f} s) "
+        f"(scale {args.scale}, settings {args.conf or 'default'})"
+    )
     lake.delete_objects()
 
 
