@@ -154,6 +154,32 @@ def _writer(
     return writer.partitionBy(*partition_by) if partition_by else writer
 
 
+def append_with_txn(
+    df: DataFrame,
+    path: str,
+    *,
+    app_id: str,
+    version: int,
+    partition_by: Sequence[str] = (),
+    user_metadata: dict[str, Any] | None = None,
+    options: dict[str, str] | None = None,
+) -> None:
+    """Append ``df`` to the Delta table at ``path`` (created on first write) with the
+    ``txnAppId``/``txnVersion`` options and no pre-check: Delta itself skips the write if the pair,
+    or a later version of ``app_id``, is committed (``WriteIntoDelta`` checks it in the transaction
+    that would commit the files, before writing any). For writers that do not need to know whether
+    it committed (the stream: one Delta log state job and three log listings fewer per append)."""
+    _writer(
+        df,
+        "append",
+        app_id=app_id,
+        version=version,
+        partition_by=partition_by,
+        user_metadata=user_metadata,
+        options=options,
+    ).save(path)
+
+
 def idempotent_append(
     df: DataFrame,
     path: str,
@@ -169,7 +195,8 @@ def idempotent_append(
     ``version`` is the batch sequence number (monotonic per writer). Delta records the pair in the
     same atomic commit as the data, so a retry after a crash at any point either finds the commit
     (and writes nothing) or finds no trace of it (and writes everything). Returns True if this call
-    committed, False if the pair was already committed. Creates the table on first write.
+    committed, False if the pair was already committed (checked first: :func:`append_with_txn`
+    appends without asking). Creates the table on first write.
 
     Caveat (Delta semantics): a version *lower* than the last committed one for ``app_id`` is also
     skipped, so writers must commit their batches in sequence order; callers check
@@ -177,15 +204,10 @@ def idempotent_append(
     """
     if already_committed(df.sparkSession, path, app_id, version):
         return False
-    _writer(
-        df,
-        "append",
-        app_id=app_id,
-        version=version,
-        partition_by=partition_by,
-        user_metadata=user_metadata,
-        options=options,
-    ).save(path)
+    append_with_txn(
+        df, path, app_id=app_id, version=version, partition_by=partition_by,
+        user_metadata=user_metadata, options=options,
+    )  # fmt: skip
     return True
 
 

@@ -4,7 +4,7 @@ Called by ``foreachBatch`` with the batch id. Every effect is idempotent on the 
 batch replayed after a crash (Structured Streaming re-runs the last uncommitted batch with the
 same offsets and dedupe state) changes nothing twice:
 
-- bronze ``order_events`` and ``dead_letter/<stream>``: ``lake.idempotent_append`` (txnAppId =
+- bronze ``order_events`` and ``dead_letter/<stream>``: ``lake.append_with_txn`` (txnAppId =
   stream name, txnVersion = batch id);
 - DLQ topic: one Kafka transaction per batch with a committed-offset marker (dead_letters.py);
 - quality results: items keyed by the run id ``stream-<stream>-<batchId>`` (observe.py);
@@ -34,6 +34,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
+from gladiator import lake
 from gladiator.lineage.emit import Lineage, make_client
 from gladiator.order_events import LINEITEM, ORDERS, EventType, status_contract
 from gladiator.quality import QualityStore
@@ -44,7 +45,6 @@ from streaming.config import StreamConfig, StreamPaths
 from streaming.dead_letters import DeadLetterPublisher
 from streaming.plan import ENVELOPE_REASON
 from streaming.silver import SilverWriter
-from streaming.writes import append_once
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class BatchWriter:
         events = validation.events_of(batch)
         # Two files per micro-batch (one per core), written where the rows are: bronze rows
         # carry the raw event (~2 KB), and Delta's optimized write would shuffle them all first.
-        append_once(
+        lake.append_with_txn(
             validation.bronze_rows(events, metadata).coalesce(2),
             self.paths.bronze_events,
             app_id=self.config.stream_name,
@@ -343,7 +343,7 @@ class BatchWriter:
         outcome.dead_letters = Counter(r[REASON] for r in dead_rows)
         self._step(batch_id, "dead_letter_rows")
         if dead_rows:
-            append_once(
+            lake.append_with_txn(
                 dead.sparkSession.createDataFrame(dead_rows, dead.schema).coalesce(1),
                 self.paths.dead_letter, app_id=self.config.stream_name, version=batch_id,
             )  # fmt: skip

@@ -11,7 +11,7 @@ each idempotent on the batch id, and the result is the same as the guarded MERGE
 2. **Split** by existence: the keys of the batch already in silver are read with a literal
    key-range filter (Delta skips every file outside the batch's key range: the producer's order
    keys grow, so that is only the last few files). Usually none exist.
-3. **Append** the rows whose key is new (``lake.idempotent_append``, txnAppId ``<stream>``): no
+3. **Append** the rows whose key is new (``lake.append_with_txn``, txnAppId ``<stream>``): no
    target scan, no file rewrite.
 4. **MERGE** only what may match (``lake.guarded_merge`` with ``key_range=``): re-sent orders
    (txnAppId ``<stream>-upsert``), and the left-over status changes as a partial update that never
@@ -34,7 +34,6 @@ from gladiator import lake
 from gladiator.contracts import Contract
 from gladiator.order_events import LINEITEM, ORDERS, STATUS_COLUMNS
 from gladiator.transforms.silver import SILVER_METADATA, partition_columns, silver_rows
-from streaming.writes import append_once
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +217,7 @@ class SilverWriter:
         try:
             # An empty append would still commit (and create a table); skip it.
             if written.appended:
-                append_once(
+                lake.append_with_txn(
                     fresh,
                     path,
                     app_id=self.app_id,
