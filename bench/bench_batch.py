@@ -32,9 +32,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from gladiator import pipeline  # noqa: E402
+from gladiator import constants, pipeline  # noqa: E402
 from gladiator.config import load_settings, use_local_credentials  # noqa: E402
 from gladiator.contracts import CONTRACTS  # noqa: E402
+from gladiator.jobs.parallel import job_threads  # noqa: E402
 from local_emulation import runner  # noqa: E402
 from tests.batch_helpers import IsolatedLake  # noqa: E402
 
@@ -126,20 +127,10 @@ def bucket_bytes(lake: IsolatedLake, prefix: str) -> int:
     return total
 
 
-def run_scale(settings, scale: float, work: Path, *, gold: bool = True) -> tuple[IsolatedLake, dict]:
-    out = work / f"sf{scale}"
-    started = time.monotonic()
-    # In its own process: the generator's memory goes back to the OS before the pipeline runs.
-    subprocess.run(
-        [sys.executable, "-m", "gladiator_cli", "generate", "--scale", str(scale), "--out", str(out),
-         "--seed", "42", "--faults", "0.01", "--format", "csv", "--files-per-entity", "4"],
-        check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    gen_s = time.monotonic() - started
-    faults = json.loads((out / "faults.json").read_text())["faults"]
-    rejected = {f["file"] for f in faults if f["expected"] == "file_quarantined"}
+def run_pipeline(settings, landing: Path, rejected: set[str], *, gold: bool, threads: int | None):
+    """Drop the valid landing files into a new isolated lake and run the batch jobs on them
+    (``threads``: ``$GLADIATOR_JOB_THREADS`` of the job driver, None = the default)."""
     lake = IsolatedLake.create(settings)
-    landing = out / "landing"
     entities = list(CONTRACTS)
     for path in sorted(landing.rglob("*.csv")):
         key = str(path.relative_to(landing))
@@ -151,12 +142,47 @@ def run_scale(settings, scale: float, work: Path, *, gold: bool = True) -> tuple
     jobs = ["landing_to_bronze", "bronze_to_silver"]
     if gold and pipeline.SILVER_TO_GOLD.script.exists():
         jobs.append("silver_to_gold")
-    with PeakRss() as rss:
-        started = time.monotonic()
-        result = runner.run_pipeline(
-            batch.batch_id, batch_seq=batch.batch_seq, settings=settings, common=common, jobs=jobs
-        )
-        pipeline_s = time.monotonic() - started
+    previous = os.environ.pop(constants.JOB_THREADS, None)
+    if threads is not None:
+        os.environ[constants.JOB_THREADS] = str(threads)  # the job driver inherits it
+    try:
+        with PeakRss() as rss:
+            started = time.monotonic()
+            result = runner.run_pipeline(
+                batch.batch_id, batch_seq=batch.batch_seq, settings=settings, common=common, jobs=jobs
+            )
+            seconds = time.monotonic() - started
+    finally:
+        os.environ.pop(constants.JOB_THREADS, None)
+        if previous is not None:
+            os.environ[constants.JOB_THREADS] = previous
+    return lake, result, seconds, rss
+
+
+def run_scale(
+    settings, scale: float, work: Path, *, gold: bool = True, threads: list[int] | None = None
+) -> tuple[IsolatedLake, dict]:
+    out = work / f"sf{scale}"
+    started = time.monotonic()
+    # In its own process: the generator's memory goes back to the OS before the pipeline runs.
+    subprocess.run(
+        [sys.executable, "-m", "gladiator_cli", "generate", "--scale", str(scale), "--out", str(out),
+         "--seed", "42", "--faults", "0.01", "--format", "csv", "--files-per-entity", "4"],
+        check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    gen_s = time.monotonic() - started
+    faults = json.loads((out / "faults.json").read_text())["faults"]
+    rejected = {f["file"] for f in faults if f["expected"] == "file_quarantined"}
+    landing = out / "landing"
+    entities = list(CONTRACTS)
+    # The other thread counts first, each on its own lake; the default one last (its lake stays).
+    by_threads = {}
+    for n in threads or []:
+        other, _, seconds, _ = run_pipeline(settings, landing, rejected, gold=gold, threads=n)
+        other.delete_objects()
+        by_threads[n] = round(seconds, 1)
+        print(f"sf{scale}: pipeline with {n} job thread(s): {seconds:.1f} s", flush=True)
+    lake, result, pipeline_s, rss = run_pipeline(settings, landing, rejected, gold=gold, threads=None)
     # the bare conversion of the same CSV files, also through spark-submit
     script = work / "bare.py"
     script.write_text(BARE_SCRIPT)
@@ -200,6 +226,13 @@ def run_scale(settings, scale: float, work: Path, *, gold: bool = True) -> tuple
         "ratio_pipeline_over_bare": round(pipeline_s / bare_s, 2),
         "silver_mb": round(bucket_bytes(lake, "silver/") / 2**20, 1),
     }
+    if by_threads:  # side by side: each thread count's pipeline seconds over the default's
+        figures["pipeline_s_by_job_threads"] = by_threads | {
+            f"default ({job_threads()})": figures["pipeline_s"]
+        }
+        figures["ratio_by_job_threads_over_default"] = {
+            n: round(s / pipeline_s, 2) for n, s in by_threads.items()
+        }
     return lake, figures
 
 
@@ -213,7 +246,6 @@ def incremental(settings, scale: float, work: Path) -> dict:
     (``mysql churn``) and the scheduled run (no file) picks them up; then a run with nothing new."""
     from urllib.parse import urlparse, urlunparse
 
-    from gladiator import constants
     from gladiator.oltp import churn, seed
     from tests.oltp_helpers import scratch_database
 
@@ -342,12 +374,20 @@ def main() -> None:
     )
     parser.add_argument("--no-gold", action="store_true", help="Stop at silver.")
     parser.add_argument(
+        "--threads",
+        default="",
+        help="comma-separated job thread counts ($GLADIATOR_JOB_THREADS) to run the pipeline with "
+        "too, per scale, before the default one: their seconds and ratio to the default are printed "
+        "(e.g. --threads 1 compares one-at-a-time with the default)",
+    )
+    parser.add_argument(
         "--incremental-scale",
         type=float,
         default=0.01,
         help="scale of the incremental scenario (goal 3: first batch, 1 %% churn, nothing new); 0 skips it",
     )
     args = parser.parse_args()
+    threads = [int(n) for n in args.threads.split(",")] if args.threads else []
     use_local_credentials()
     settings = load_settings("local")
     report: dict = {"load_average_at_start": os.getloadavg()}
@@ -356,7 +396,7 @@ def main() -> None:
         for scale in [float(s) for s in args.scales.split(",")]:
             if lake is not None:
                 lake.delete_objects()  # the emulator need not keep the last scale's objects
-            lake, figures = run_scale(settings, scale, Path(tmp), gold=not args.no_gold)
+            lake, figures = run_scale(settings, scale, Path(tmp), gold=not args.no_gold, threads=threads)
             report[f"sf{scale}"] = figures
             print(json.dumps(figures), flush=True)
         scales = [k for k in report if k.startswith("sf")]

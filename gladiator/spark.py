@@ -150,6 +150,25 @@ def get_spark(
     return spark
 
 
+def new_session(spark: SparkSession) -> SparkSession:
+    """Another session of ``spark``'s SparkContext with the same runtime SQL settings, for work
+    run from another thread (gladiator.jobs.parallel).
+
+    Each session has its own SQL conf: Delta's transaction id and commit metadata of a MERGE are
+    session settings (``gladiator.lake.transaction``), so threads sharing one session would commit
+    under each other's ids. Static settings (the Delta extension, the catalog) come with the
+    SparkContext; the runtime ones set on ``spark`` (codec, time zone, optimized writes) are copied.
+    """
+    session = spark.newSession()
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    settings = jvm.scala.collection.JavaConverters.mapAsJavaMap(spark._jsparkSession.conf().getAll())
+    for key, value in dict(settings).items():
+        if session.conf.isModifiable(key) and session.conf.get(key, None) != value:
+            session.conf.set(key, value)
+    return session
+
+
 def batch_cache_level() -> Any:
     """The StorageLevel batch jobs persist intermediate results with: DISK_ONLY.
 

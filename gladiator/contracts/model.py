@@ -157,6 +157,12 @@ class Contract:
         return self._by_name[name]
 
     @property
+    def referenced_entities(self) -> tuple[str, ...]:
+        """The entities this one's checks read: foreign keys' targets, then cross rules' others."""
+        names = [fk.references for fk in self.foreign_keys] + [r.other for r in self.cross_rules]
+        return tuple(dict.fromkeys(n for n in names if n != self.name))
+
+    @property
     def prefix(self) -> str:
         """The TPC-H column prefix (``l_`` for lineitem); also the landing key prefix is the name."""
         return self.columns[0].name.split("_", 1)[0] + "_"

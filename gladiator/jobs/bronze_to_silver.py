@@ -1,7 +1,8 @@
 """bronze_to_silver: the bronze rows of one batch -> quarantine + silver, all entities in one job.
 
-Entities run in contract (foreign-key) order, so a child's references are checked against its
-parents' silver tables *after* this batch's parents were merged (= silver + incoming).
+An entity starts once the entities it references are merged, so a child's references are checked
+against its parents' silver tables *after* this batch's parents were merged (= silver +
+incoming); entities that do not depend on each other run side by side (``gladiator.jobs.parallel``).
 
 Per entity: classify the batch's bronze rows (gladiator.transforms.silver), store the counts
 (before any commit, so a re-run after a crash reports the first computation), append the rejected
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from gladiator import lake, quality
 from gladiator.contracts import CONTRACTS, Contract
+from gladiator.jobs import parallel
 from gladiator.jobs.context import BatchJobContext, crash_point
 from gladiator.quality import EntitySummary, RuleResult
 from gladiator.transforms import bronze, silver
@@ -196,12 +198,16 @@ def run(ctx: BatchJobContext) -> dict[str, dict[str, int]]:
     """Clean every entity the batch has bronze rows for; store the batch total on the batch item.
     An entity without input costs nothing (no Spark work; none at all if no entity has input)."""
     seq = ctx.batch_seq()
-    results: dict[str, dict[str, int]] = {}
-    for name in entities_with_input(ctx):
-        counts = clean_entity(ctx, CONTRACTS[name], seq)
-        if counts:
-            results[name] = counts
+
+    def clean(name: str) -> dict[str, int] | None:
+        counts = clean_entity(ctx.in_new_session(), CONTRACTS[name], seq)
         crash_point(f"after_silver_merge:{name}")
+        return counts
+
+    # An entity starts once the entities its checks read are merged (side by side otherwise).
+    names = entities_with_input(ctx)
+    cleaned = parallel.run_after_dependencies({n: CONTRACTS[n].referenced_entities for n in names}, clean)
+    results = {name: counts for name in names if (counts := cleaned[name])}
     if results:  # the checks across runs, as the metrics the CloudWatch alarms watch
         run_ids = [str(r["batch_id"]) for r in ctx.runs.runs()]
         for line in quality.check_emf_lines(ctx.quality, run_ids, ctx.batch_id):

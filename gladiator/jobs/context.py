@@ -7,6 +7,7 @@ Locations come from the ``--lake_bucket`` job argument (the same layout as
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import signal
@@ -107,6 +108,18 @@ class BatchJobContext:
         spark.conf.set("spark.sql.parquet.compression.codec", self.codec)
         spark.conf.set("spark.sql.session.timeZone", "UTC")
         return spark
+
+    def in_new_session(self) -> BatchJobContext:
+        """This context for work in another thread: the same arguments and clients (boto3 clients
+        are thread-safe; they are built here, once), its own Spark session
+        (``gladiator.spark.new_session``)."""
+        from gladiator.spark import new_session
+
+        for shared in ("started_at", "ledger", "batches", "runs", "quality"):
+            getattr(self, shared)
+        clone = copy.copy(self)
+        clone.__dict__["spark"] = new_session(self.spark)
+        return clone
 
     def client(self, service: str) -> Any:
         return self.settings.client(service)

@@ -1,6 +1,6 @@
 """landing_to_bronze: the claimed landing files of one batch -> bronze Delta, all entities in one job.
 
-Per entity (contract order): parse the entity's files (gladiator.transforms.bronze), record the
+Per entity (side by side, ``gladiator.jobs.parallel``): parse the entity's files (gladiator.transforms.bronze), record the
 counts, append malformed records to quarantine and the rows to bronze, each commit idempotent on
 ``(app_id, batch_seq)``. After every entity is committed, the batch's files become LOADED in the
 ledger. A crash anywhere is safe to re-run: committed entities are skipped (their Delta txn is
@@ -18,6 +18,7 @@ from gladiator.contracts import CONTRACTS, Contract
 from gladiator.errors import GladiatorError
 from gladiator.formats import FORMATS, format_of
 from gladiator.ingestion.model import LedgerEntry, LedgerState
+from gladiator.jobs import parallel
 from gladiator.jobs.context import BatchJobContext, crash_point
 from gladiator.quality import RuleResult
 from gladiator.transforms import bronze
@@ -127,13 +128,16 @@ def load_entity(ctx: BatchJobContext, contract: Contract, files: list[bronze.Lan
 
 
 def run(ctx: BatchJobContext) -> None:
-    """Load every file of the batch into bronze, then mark the files LOADED."""
+    """Load every file of the batch into bronze, the entities side by side
+    (``gladiator.jobs.parallel``: they share nothing), then mark the files LOADED."""
     seq = ctx.batch_seq()
     entries = ctx.batches.files_in_batch(ctx.batch_id)
     grouped = landing_files(entries, ctx.batch_id)
-    for name, contract in CONTRACTS.items():
-        if name in grouped:
-            load_entity(ctx, contract, grouped[name], seq)
-            crash_point(f"after_bronze_commit:{name}")
+
+    def load(name: str) -> None:
+        load_entity(ctx.in_new_session(), CONTRACTS[name], grouped[name], seq)
+        crash_point(f"after_bronze_commit:{name}")
+
+    parallel.run_after_dependencies({name: () for name in CONTRACTS if name in grouped}, load)
     crash_point("before_ledger_update")
     ctx.batches.mark_loaded(ctx.batch_id)

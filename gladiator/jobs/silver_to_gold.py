@@ -1,6 +1,7 @@
 """silver_to_gold: extract silver Delta -> ``gladiator.transforms.gold_registry`` -> load gold Delta.
 
-The tables are built in the registry's order; each is written, then read back, so later tables
+A table is built once the gold tables it reads are written (the registry's dependencies), side by
+side with the tables that do not depend on each other; it reads them as stored, so later tables
 (the aggregates) are built from gold as stored, not recomputed.
 
 Loading is idempotent per batch (DESIGN §3.4): every gold commit carries Delta's transaction id
@@ -32,7 +33,9 @@ from gladiator import lake
 from gladiator.contracts.gold import WriteMode, get_gold_contract, write_mode
 from gladiator.contracts.model import Contract
 from gladiator.ingestion import dynamo
+from gladiator.jobs import parallel
 from gladiator.transforms import gold_registry
+from gladiator.transforms.gold_registry import BUILDS
 from gladiator.transforms.silver import partition_columns, with_partitions
 
 if TYPE_CHECKING:
@@ -97,11 +100,15 @@ def plan_rebuild(
 
 
 def read_silver(
-    spark: SparkSession, silver_root: str, versions: Mapping[str, int | None] | None = None
+    spark: SparkSession,
+    silver_root: str,
+    versions: Mapping[str, int | None] | None = None,
+    names: Iterable[str] = gold_registry.SILVER_INPUTS,
 ) -> dict[str, DataFrame]:
-    """The silver inputs of gold, each at ``versions[name]`` if given (a consistent, recorded read)."""
+    """The silver inputs of gold (``names``, default all), each at ``versions[name]`` if given
+    (a consistent, recorded read)."""
     frames = {}
-    for name in gold_registry.SILVER_INPUTS:
+    for name in names:
         reader = spark.read.format("delta")
         version = (versions or {}).get(name)
         if version is not None:
@@ -126,32 +133,43 @@ def run_silver_to_gold(
     built from); with ``rebuild``, only those (``plan_rebuild``), from silver at
     ``silver_versions``. Returns per table ``{"written": bool, "seconds": float}``. ``register``
     (optional) is called for each table to declare it in the catalog.
+
+    A table is built once the gold tables it reads are written, side by side with the others
+    (``gladiator.jobs.parallel``), each in its own Spark session; it reads the gold tables as
+    stored (rebuilt in this run or not) and silver at ``silver_versions``.
     """
+    from gladiator.spark import new_session
+
     wanted = None if tables is None else {*gold_registry.STAR_TABLES, *tables}
+    builds = {b.table: b for b in gold_registry.selected_builds(wanted, rebuild)}
     report: dict[str, dict[str, Any]] = {}
 
-    def load(name: str, built: DataFrame) -> DataFrame:
-        path = f"{gold_root}/{name}"
-        contract = get_gold_contract(name)
-        started = time.monotonic()
-        written = write_gold_table(built, path, contract, batch_seq=batch_seq, batch_id=batch_id)
-        report[name] = {"written": written, "seconds": round(time.monotonic() - started, 2)}
-        log.info(
-            "gold %s: %s in %.1fs", name, "written" if written else "already written", report[name]["seconds"]
-        )
-        written_df = spark.read.format("delta").load(path)
-        if register:
-            register(name, path, written_df.schema, tuple(partition_columns(contract)), contract.description)
-        return written_df.select(*contract.column_names)
-
-    def stored(name: str) -> DataFrame:
+    def stored(session: SparkSession, name: str) -> DataFrame:
         return (
-            spark.read.format("delta")
+            session.read.format("delta")
             .load(f"{gold_root}/{name}")
             .select(*get_gold_contract(name).column_names)
         )
 
-    gold_registry.build_gold(
-        read_silver(spark, silver_root, silver_versions), wanted, load=load, only=rebuild, stored=stored
-    )
-    return report
+    def build_and_load(name: str) -> None:
+        build, session = builds[name], new_session(spark)
+        silver = read_silver(
+            session, silver_root, silver_versions, [i for i in build.inputs if i not in BUILDS]
+        )
+        inputs = [silver[i] if i in silver else stored(session, i) for i in build.inputs]
+        path, contract = f"{gold_root}/{name}", get_gold_contract(name)
+        started = time.monotonic()
+        written = write_gold_table(
+            build.build(*inputs), path, contract, batch_seq=batch_seq, batch_id=batch_id
+        )
+        report[name] = {"written": written, "seconds": round(time.monotonic() - started, 2)}
+        log.info(
+            "gold %s: %s in %.1fs", name, "written" if written else "already written", report[name]["seconds"]
+        )
+        if register:
+            schema = session.read.format("delta").load(path).schema
+            register(name, path, schema, tuple(partition_columns(contract)), contract.description)
+
+    dependencies = {name: [i for i in b.inputs if i in builds] for name, b in builds.items()}
+    parallel.run_after_dependencies(dependencies, build_and_load)
+    return {name: report[name] for name in builds}  # in build order

@@ -79,6 +79,18 @@ def builds_for(tables: Iterable[str] | None = None) -> list[GoldBuild]:
     return [b for b in GOLD_BUILDS if b.table in wanted]
 
 
+def selected_builds(
+    tables: Iterable[str] | None = None, only: Iterable[str] | None = None
+) -> list[GoldBuild]:
+    """The builds of ``tables`` (default: all) and what they read (:func:`builds_for`); with
+    ``only``, just those of them. In build order."""
+    builds = builds_for(tables)
+    if only is not None:
+        wanted = set(only)
+        builds = [b for b in builds if b.table in wanted]
+    return builds
+
+
 def downstream_of(inputs: Iterable[str]) -> set[str]:
     """The gold tables built, directly or through other gold tables, from any of ``inputs``
     (silver entity or gold table names): what a change to them makes stale."""
@@ -101,10 +113,7 @@ def build_gold(
     entity name. ``load(table, df)``, if given, stores each table and returns what later tables
     read in its place. With ``only``, just those of them are built; a gold table they read that
     is not rebuilt comes from ``stored(table)`` (gold as it is). Returns every built table by name."""
-    builds = builds_for(tables)
-    if only is not None:
-        wanted = set(only)
-        builds = [b for b in builds if b.table in wanted]
+    builds = selected_builds(tables, only)
     missing = sorted({i for b in builds for i in b.inputs if i not in BUILDS} - set(silver))
     if missing:
         raise KeyError(f"silver tables missing for gold: {missing}")
