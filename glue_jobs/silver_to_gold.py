@@ -16,7 +16,7 @@ import sys
 
 from gladiator.jobs import job_lineage
 from gladiator.jobs.context import BatchJobContext
-from gladiator.jobs.silver_to_gold import GoldState, plan_rebuild, run_silver_to_gold
+from gladiator.jobs.silver_to_gold import GoldState, catalog_register, plan_rebuild, run_silver_to_gold
 from gladiator.transforms.gold_registry import SILVER_INPUTS
 from gladiator.warehouse.delta_log import DeltaLogReader
 
@@ -27,9 +27,6 @@ def main(argv: list[str]) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     ctx = BatchJobContext.from_argv("silver_to_gold", argv, OPTIONAL)
     seq = int(ctx.args["batch_seq"]) if ctx.args["batch_seq"] else ctx.batch_seq()
-
-    def register(name: str, location: str, schema, partitions, doc) -> None:
-        ctx.register("gold", name, schema, list(partitions))
 
     tables = [t for t in ctx.args["tables"].split(",") if t] or None
     log_reader = DeltaLogReader(ctx.client("s3"))
@@ -52,7 +49,7 @@ def main(argv: list[str]) -> dict:
                 batch_id=ctx.batch_id,
                 batch_seq=seq,
                 tables=tables,
-                register=register if ctx.args["register"].lower() != "false" else None,
+                register=catalog_register(ctx) if ctx.args["register"].lower() != "false" else None,
                 rebuild=rebuild,
                 silver_versions=versions,
             )

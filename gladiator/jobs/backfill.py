@@ -35,12 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 from gladiator import lake
 from gladiator.contracts import Contract
-from gladiator.contracts.gold import get_gold_contract
 from gladiator.ingestion.batches import BatchStore
 from gladiator.ingestion.claim import LOCK_LEASE_S
 from gladiator.jobs import bronze_to_silver
 from gladiator.jobs.context import BatchJobContext
-from gladiator.jobs.silver_to_gold import write_gold_table
+from gladiator.jobs.silver_to_gold import catalog_register, run_silver_to_gold
 from gladiator.transforms import gold_registry, silver
 from gladiator.transforms.backfill import (
     BackfillError,
@@ -168,28 +167,21 @@ def rebuild_silver(
 
 
 def rebuild_gold(ctx: BatchJobContext, entity: str, seq: int) -> dict[str, dict[str, Any]]:
-    """Rebuild every gold table ``entity`` feeds; returns per table ``{"written", "seconds"}``."""
-    affected = affected_gold_tables(entity)
-    builds = gold_registry.builds_for(affected)
-    needed = {name for build in builds for name in build.inputs if name not in gold_registry.BUILDS}
-    silver_frames = {name: ctx.spark.read.format("delta").load(ctx.uri("silver", name)) for name in needed}
-    report: dict[str, dict[str, Any]] = {}
-
-    def load(name: str, built: DataFrame) -> DataFrame:
-        path = ctx.uri("gold", name)
-        contract = get_gold_contract(name)
-        if name in affected or not lake.table_exists(ctx.spark, path):
-            started = time.monotonic()
-            written = write_gold_table(built, path, contract, batch_seq=seq, batch_id=ctx.batch_id)
-            report[name] = {"written": written, "seconds": round(time.monotonic() - started, 2)}
-            log.info("gold %s rebuilt in %.1fs", name, report[name]["seconds"])
-        stored = ctx.spark.read.format("delta").load(path)
-        if name in report:
-            ctx.register("gold", name, stored.schema, partition_columns(contract))
-        return stored.select(*contract.column_names)
-
-    gold_registry.build_gold(silver_frames, affected, load=load)
-    return report
+    """Rebuild every gold table ``entity`` feeds (and any gold table they read that does not exist
+    yet) from silver as it is now, as silver_to_gold does; returns per table
+    ``{"written", "seconds"}``."""
+    affected = set(affected_gold_tables(entity))
+    read = {build.table for build in gold_registry.builds_for(affected)} - affected
+    missing = {name for name in read if not lake.table_exists(ctx.spark, ctx.uri("gold", name))}
+    return run_silver_to_gold(
+        ctx.spark,
+        silver_root=ctx.uri("silver", "").rstrip("/"),
+        gold_root=ctx.uri("gold", "").rstrip("/"),
+        batch_id=ctx.batch_id,
+        batch_seq=seq,
+        register=catalog_register(ctx),
+        rebuild=affected | missing,
+    )
 
 
 def run(ctx: BatchJobContext, entity: str, first: str, last: str, *, wait_s: float = 0.0) -> BackfillReport:

@@ -41,9 +41,21 @@ from gladiator.transforms.silver import partition_columns, with_partitions
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from gladiator.jobs.context import BatchJobContext
+
 log = logging.getLogger(__name__)
 
 Register = Callable[[str, str, Any, tuple[str, ...], str], None]  # name, location, schema, partitions, doc
+
+
+def catalog_register(ctx: BatchJobContext) -> Register:
+    """The ``register`` of :func:`run_silver_to_gold` that declares gold tables in the job's Glue
+    catalog database."""
+
+    def register(name: str, location: str, schema: Any, partitions: tuple[str, ...], doc: str) -> None:
+        ctx.register("gold", name, schema, list(partitions))
+
+    return register
 
 
 def app_id(table: str) -> str:

@@ -106,28 +106,18 @@ def build_gold(
     tables: Iterable[str] | None = None,
     *,
     load: Load | None = None,
-    only: Iterable[str] | None = None,
-    stored: Callable[[str], DataFrame] | None = None,
 ) -> dict[str, DataFrame]:
     """Build ``tables`` (default: all) and what they are built from, from the silver tables by
-    entity name. ``load(table, df)``, if given, stores each table and returns what later tables
-    read in its place. With ``only``, just those of them are built; a gold table they read that
-    is not rebuilt comes from ``stored(table)`` (gold as it is). Returns every built table by name."""
-    builds = selected_builds(tables, only)
+    entity name, in memory (the job builds, writes and reads back one table at a time:
+    ``gladiator.jobs.silver_to_gold``). ``load(table, df)``, if given, returns what later tables
+    read in place of ``df`` (e.g. a cached copy). Returns every built table by name."""
+    builds = builds_for(tables)
     missing = sorted({i for b in builds for i in b.inputs if i not in BUILDS} - set(silver))
     if missing:
         raise KeyError(f"silver tables missing for gold: {missing}")
     frames: dict[str, DataFrame] = dict(silver)
     built: dict[str, DataFrame] = {}
-
-    def frame(name: str) -> DataFrame:
-        if name not in frames:
-            if stored is None:
-                raise KeyError(f"gold table {name} is not rebuilt and no stored copy was given")
-            frames[name] = stored(name)
-        return frames[name]
-
     for build in builds:
-        df = build.build(*[frame(name) for name in build.inputs])
+        df = build.build(*[frames[name] for name in build.inputs])
         frames[build.table] = built[build.table] = load(build.table, df) if load else df
     return built
