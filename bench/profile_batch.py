@@ -11,7 +11,10 @@ on a shared machine. Extra Spark settings
 are given as KEY=VALUE arguments, e.g. ``spark.databricks.delta.snapshotPartitions=50`` to see
 the Delta default.
 
-    .venv/bin/python bench/profile_batch.py --scale 0.01 [KEY=VALUE ...]
+    .venv/bin/python bench/profile_batch.py --scale 0.01 [--spark-jobs] [KEY=VALUE ...]
+
+``--spark-jobs`` also lists every Spark job of each step with its stages' call sites (from a Spark
+event log): which code starts the fixed per-table jobs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -114,8 +118,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scale", type=float, default=0.01, help="TPC-H scale factor (default 0.01)")
+    parser.add_argument(
+        "--spark-jobs",
+        action="store_true",
+        help="also list every Spark job of each step: its call site (the line of Spark, Delta or "
+        "Gladiator code that started it) and milliseconds, read from a Spark event log",
+    )
     parser.add_argument("conf", nargs="*", metavar="KEY=VALUE", help="extra local Spark settings")
     args = parser.parse_args()
+    event_dir = Path(tempfile.mkdtemp(prefix="gladiator-profile-events-")) if args.spark_jobs else None
+    if event_dir:
+        spark_factory.LOCAL_CONF["spark.eventLog.enabled"] = "true"
+        spark_factory.LOCAL_CONF["spark.eventLog.dir"] = event_dir.as_uri()
     for pair in args.conf:
         key, _, value = pair.partition("=")
         spark_factory.LOCAL_CONF[key] = value
@@ -140,6 +154,44 @@ def main() -> None:
         f"(scale {args.scale}, settings {args.conf or 'default'})"
     )
     lake.delete_objects()
+    if event_dir:
+        spark.stop()  # flushes the event log
+        print("\n".join(spark_jobs_report(event_dir)))
+
+
+STAGE_SITE = re.compile(r" at /\S*/")  # "collect at /work/main/gladiator/x.py:148" -> "collect at x.py:148"
+
+
+def stage_sites(stages: list[dict]) -> str:
+    """A job's stages: call site and tasks, e.g. ``collect at bronze_to_silver.py:148 x8``."""
+    sites = [f"{STAGE_SITE.sub(' at ', st['Stage Name'])} x{st['Number of Tasks']}" for st in stages]
+    return "; ".join(sites) or "(no stage)"
+
+
+def spark_jobs_report(event_dir: Path) -> list[str]:
+    """Per job group (step), each Spark job's duration and its stages' call sites and tasks, from
+    the event log (the job's description is the step's label, so the stages name the code)."""
+    started: dict[int, tuple[str, str, int]] = {}
+    ended: dict[int, int] = {}
+    for path in event_dir.iterdir():
+        for line in path.read_text().splitlines():
+            event = json.loads(line)
+            kind = event.get("Event")
+            if kind == "SparkListenerJobStart":
+                group = (event.get("Properties") or {}).get("spark.jobGroup.id") or "other"
+                site = stage_sites(event.get("Stage Infos") or [])
+                started[event["Job ID"]] = (group, site, event["Submission Time"])
+            elif kind == "SparkListenerJobEnd":
+                ended[event["Job ID"]] = event["Completion Time"]
+    lines: list[str] = []
+    by_group: dict[str, list[str]] = {}
+    for job_id in sorted(started):
+        group, site, at = started[job_id]
+        millis = ended.get(job_id, at) - at
+        by_group.setdefault(group, []).append(f"    job {job_id:5} {millis:6} ms  {site[:140]}")
+    for group, jobs in by_group.items():
+        lines += [f"{group}: {len(jobs)} Spark jobs", *jobs]
+    return lines
 
 
 if __name__ == "__main__":
