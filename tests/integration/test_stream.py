@@ -267,6 +267,40 @@ def test_cli_exits_non_zero_on_a_missing_topic(local_stack: Settings) -> None:
     assert "do not exist" in result.stderr
 
 
+def test_a_fenced_dead_letter_publisher_rebuilds_its_producer_and_publishes_each_batch_once(
+    local_stack: Settings,
+) -> None:
+    """A second producer with the same transactional.id fences the first (as a broker restart under
+    an open transaction does, CI 2026-12-03): the fenced publisher rebuilds its producer and
+    publishes its batch once; a batch already published is not published again; close() on a
+    producer left fenced mid-transaction does not raise."""
+    from confluent_kafka import KafkaException
+
+    from streaming.dead_letters import DeadLetterPublisher
+
+    suffix = uuid.uuid4().hex[:8]
+    topic, name = f"dlq-fence-{suffix}", f"fence_{suffix}"
+    kafka.ensure_topics(local_stack, [topic], partitions=1)
+    try:
+        first = DeadLetterPublisher(local_stack, topic=topic, stream_name=name)
+        second = DeadLetterPublisher(local_stack, topic=topic, stream_name=name)  # fences `first`
+        batch0 = [{"key": "a", "value": "v0", "reason": "r0"}, {"key": "b", "value": "v1", "reason": "r0"}]
+        assert first.publish(0, batch0) == 2
+        assert first.producers_built == 2, "the fenced producer was not rebuilt"
+        assert second.publish(0, batch0) == 0, "a published batch was published again"
+        assert second.publish(1, [{"key": "c", "value": "v2", "reason": "r1"}]) == 1
+        assert second.producers_built == 2
+        with pytest.raises(KafkaException):  # `second` fenced `first` again: its transaction fails
+            first._publish_in_transaction(2, [{"key": "d", "value": "lost", "reason": "r2"}])
+        first.close()
+        second.close()
+        assert Counter(_read_dlq(local_stack, topic)) == Counter(
+            {("v0", "r0"): 1, ("v1", "r0"): 1, ("v2", "r1"): 1}
+        )
+    finally:
+        kafka.delete_topics(local_stack, [topic])
+
+
 def _assert_no_objects(settings: Settings, prefix_uri: str) -> None:
     s3 = boto3.client("s3", **settings.boto3_kwargs())
     prefix = prefix_uri.split(f"{settings.lake_bucket}/", 1)[1]
