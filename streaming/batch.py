@@ -229,7 +229,11 @@ class BatchWriter:
     def _process(self, batch: DataFrame, batch_id: int, started: dt.datetime, outcome: BatchOutcome) -> bool:
         """Bronze, validation, dead letters, quality, KPIs, silver, in that order (False: empty
         batch). The KPIs come before silver so the live panel does not wait for the MERGEs."""
-        outcome.records = batch.count()
+        # One job: the records and how many failed their envelope (if none, and no content check
+        # fails, the dead-letter pass is skipped).
+        usable = F.col(ENVELOPE_REASON).isNull().alias("usable")
+        by_envelope = {r["usable"]: int(r["count"]) for r in batch.groupBy(usable).count().collect()}
+        outcome.records = sum(by_envelope.values())
         self._step(batch_id, "read")
         if outcome.records == 0:
             return False
@@ -245,7 +249,7 @@ class BatchWriter:
             options={"optimizeWrite": "false"},
         )
         self._step(batch_id, "bronze")
-        valid = self._validate(events, metadata, batch_id, outcome)
+        valid = self._validate(events, metadata, batch_id, outcome, envelope_failed=by_envelope.get(False, 0))
         accepted = {ORDERS.name: outcome.orders_placed, LINEITEM.name: outcome.lines}
         self.quality.record(observe.run_id(self.config.stream_name, batch_id), valid.checks, accepted)
         self._step(batch_id, "quality")
@@ -277,7 +281,13 @@ class BatchWriter:
 
     # -- validation and dead letters ---------------------------------------------------------
     def _validate(
-        self, events: DataFrame, metadata: list[Column], batch_id: int, outcome: BatchOutcome
+        self,
+        events: DataFrame,
+        metadata: list[Column],
+        batch_id: int,
+        outcome: BatchOutcome,
+        *,
+        envelope_failed: int,
     ) -> _Valid:
         """Split the usable events into valid content and dead letters (written), and count them.
 
@@ -324,7 +334,7 @@ class BatchWriter:
         failed = [(r["event_id"], r[REASON], r[REASON_DETAIL]) for r in [*placed_failed, *status_failed]]
         bad_events = batch_frame(events, failed, f"event_id string, {REASON} string, {REASON_DETAIL} string")
         dead = validation.dead_letter_rows(events, bad_events).select(*DEAD_LETTER_COLUMNS, *metadata)
-        self._write_dead_letters(dead, batch_id, outcome)
+        self._write_dead_letters(dead, batch_id, outcome, any_rows=bool(failed or envelope_failed))
         placed_ids = [r["event_id"] for r in placed_failed]
         outcome.orders_placed = checks[0].checked - len(placed_failed)
         outcome.lines = checks[1].checked - sum(int(r["_line_count"]) for r in placed_failed)
@@ -336,10 +346,13 @@ class BatchWriter:
             checks,
         )
 
-    def _write_dead_letters(self, dead: DataFrame, batch_id: int, outcome: BatchOutcome) -> None:
+    def _write_dead_letters(
+        self, dead: DataFrame, batch_id: int, outcome: BatchOutcome, *, any_rows: bool = True
+    ) -> None:
         """Dead letters to the Delta table, then to the DLQ topic (both idempotent on batch_id).
-        The rows are collected once (few) and written from the driver: no second pass."""
-        dead_rows = dead.collect()
+        The rows are collected once (few) and written from the driver: no second pass; no pass at
+        all if no record failed (``any_rows`` False, known from the read and the tallies)."""
+        dead_rows = dead.collect() if any_rows else []
         outcome.dead_letters = Counter(r[REASON] for r in dead_rows)
         self._step(batch_id, "dead_letter_rows")
         if dead_rows:
