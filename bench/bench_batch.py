@@ -313,9 +313,7 @@ def extras(settings, lake: IsolatedLake) -> dict:
     from gladiator.spark import get_spark
 
     spark = get_spark("bench_batch", settings=settings)
-    lineitem = (
-        spark.read.format("delta").load(lake.uri("silver", "lineitem")).drop("_ship_year", "_ship_month")
-    )
+    lineitem = spark.read.format("delta").load(lake.uri("silver", "lineitem")).drop("_ship_year")
     lineitem = lineitem.cache()
     lineitem.count()
     codecs = {}

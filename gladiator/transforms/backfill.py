@@ -4,11 +4,14 @@ Pure (no I/O; no Spark session): the job (gladiator/jobs/backfill.py) and the CL
 request here before anything runs, so a bad range fails in a second with one line, not after a
 Spark start-up.
 
-- A range is ``YYYY-MM`` to ``YYYY-MM`` (inclusive) on an entity whose silver partitions are the
-  year and month of one date column (``contract.partition_by`` = ``year(c)``, ``month(c)``: orders
-  by order month, lineitem by ship month). :func:`scope_predicate` turns it into the SQL predicate
-  on those partition columns that both selects the rebuilt rows and is Delta's ``replaceWhere``:
-  the rows written and the rows replaced are the same set of partitions by construction.
+- A range is ``YYYY-MM`` to ``YYYY-MM`` (inclusive) on an entity whose silver is partitioned by
+  the year of one date column (``contract.partition_by`` has ``year(c)``: orders by order year,
+  lineitem by ship year). :func:`scope_predicate` turns it into one SQL predicate, on the year
+  partition column (so only those years' files are read) and on the date column (the months),
+  that both selects the rebuilt rows and is Delta's ``replaceWhere`` (a data-column predicate:
+  Delta rewrites the touched files of those years without the range's rows, then appends the
+  rebuilt rows, and refuses a row outside the predicate): the rows written and the rows replaced
+  are the same set by construction.
 - ``all`` (both ends) is the whole table: the only choice for an unpartitioned entity, which has
   no month to select (a month range on one is refused, naming ``--all``).
 - The gold tables an entity feeds (:func:`affected_gold_tables`): every build that reads it,
@@ -27,7 +30,7 @@ from gladiator.transforms.gold_registry import GOLD_BUILDS, downstream_of
 
 ALL = "all"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_PART = re.compile(r"^\s*(year|month)\(\s*(\w+)\s*\)\s*$")
+_YEAR = re.compile(r"^\s*year\(\s*(\w+)\s*\)\s*$")
 
 
 class BackfillError(GladiatorError):
@@ -86,32 +89,34 @@ def get_entity(entity: str) -> Contract:
     return CONTRACTS[entity]
 
 
-def month_partitions(contract: Contract) -> tuple[str, str] | None:
-    """(year column, month column) if silver is partitioned by the year and month of one date
-    column, else None."""
-    found: dict[str, tuple[str, str]] = {}
+def date_partition(contract: Contract) -> tuple[str, str] | None:
+    """(year partition column, date column) if silver is partitioned by the year of a date column,
+    else None."""
     for derived in contract.partition_by:
-        match = _PART.match(derived.expression)
+        match = _YEAR.match(derived.expression)
         if match:
-            found[match.group(1)] = (derived.name, match.group(2))
-    if {"year", "month"} <= set(found) and found["year"][1] == found["month"][1]:
-        return found["year"][0], found["month"][0]
+            return derived.name, match.group(1)
     return None
 
 
 def scope_predicate(contract: Contract, months: MonthRange | None) -> str | None:
-    """The SQL predicate on silver's partition columns selecting ``months`` (None: the whole
-    table). Raises BackfillError for a month range on an entity without month partitions."""
+    """The SQL predicate selecting ``months`` of silver (None: the whole table): the year partition
+    column bounds the files, the date column the rows. Raises BackfillError for a month range on an
+    entity that has no date partition."""
     if months is None:
         return None
-    columns = month_partitions(contract)
+    columns = date_partition(contract)
     if columns is None:
         raise BackfillError(
-            f"{contract.name} is not partitioned by month (silver holds it whole): "
+            f"{contract.name} is not partitioned by a date (silver holds it whole): "
             f"rebuild it with `gladiator backfill --entity {contract.name} --all`"
         )
-    year, month = columns
-    return f"(`{year}` * 100 + `{month}`) BETWEEN {months.first} AND {months.last}"
+    year, date = columns
+    after = months.last + 1 if months.last % 100 < 12 else (months.last // 100 + 1) * 100 + 1
+    return (
+        f"`{year}` BETWEEN {months.first // 100} AND {months.last // 100}"
+        f" AND `{date}` >= DATE'{_text(months.first)}-01' AND `{date}` < DATE'{_text(after)}-01'"
+    )
 
 
 def affected_gold_tables(entity: str) -> list[str]:

@@ -187,7 +187,7 @@ def test_tables_are_in_the_catalog_and_queryable_by_name(spark, loaded):
     entry = glue.get_table(DatabaseName=loaded.lake.glue_database, Name="silver_orders")["Table"]
     assert entry["Parameters"]["spark.sql.sources.provider"] == "delta"
     assert entry["StorageDescriptor"]["Location"] == loaded.lake.uri("silver", "orders")
-    assert [k["Name"] for k in entry["PartitionKeys"]] == ["_order_year", "_order_month"]
+    assert [k["Name"] for k in entry["PartitionKeys"]] == ["_order_year"]
     catalog.register_from_glue(spark, glue, loaded.lake.glue_database)
     count = spark.sql(f"SELECT count(*) AS n FROM {loaded.lake.glue_database}.silver_region").first()["n"]
     assert count == 5

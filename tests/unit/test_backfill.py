@@ -14,7 +14,7 @@ from gladiator.transforms.backfill import (
     PipelineBusy,
     affected_gold_tables,
     get_entity,
-    month_partitions,
+    date_partition,
     scope_predicate,
 )
 from gladiator.transforms.gold_registry import GOLD_BUILDS
@@ -39,29 +39,45 @@ def test_a_bad_range_is_one_clear_error(first: str, last: str, named: str) -> No
         MonthRange.parse(first, last)
 
 
-def test_the_predicate_selects_the_months_on_the_partition_columns() -> None:
+def test_the_predicate_bounds_the_year_partitions_and_the_date_column() -> None:
     months = MonthRange(199511, 199602)
-    assert month_partitions(CONTRACTS["orders"]) == ("_order_year", "_order_month")
+    assert date_partition(CONTRACTS["orders"]) == ("_order_year", "o_orderdate")
+    assert date_partition(CONTRACTS["lineitem"]) == ("_ship_year", "l_shipdate")
     assert scope_predicate(CONTRACTS["orders"], months) == (
-        "(`_order_year` * 100 + `_order_month`) BETWEEN 199511 AND 199602"
+        "`_order_year` BETWEEN 1995 AND 1996 AND `o_orderdate` >= DATE'1995-11-01' AND `o_orderdate` < DATE'1996-03-01'"
     )
-    assert "`_ship_year`" in str(scope_predicate(CONTRACTS["lineitem"], months))
+    assert "`_ship_year` BETWEEN 1995 AND 1996" in str(scope_predicate(CONTRACTS["lineitem"], months))
     assert scope_predicate(CONTRACTS["customer"], None) is None  # --all: the whole table
 
 
-def test_the_predicate_is_true_exactly_inside_the_range() -> None:
+@pytest.mark.parametrize(
+    ("first", "last", "days"),
+    [
+        (199511, 199602, ("1995-11-01", "1996-02-29")),
+        (199512, 199512, ("1995-12-01", "1995-12-31")),  # December: the bound is next year's January
+        (199601, 199601, ("1996-01-01", "1996-01-31")),
+    ],
+)
+def test_the_predicate_is_true_exactly_on_the_days_of_the_range(
+    first: int, last: int, days: tuple[str, str]
+) -> None:
     import duckdb
 
-    predicate = scope_predicate(CONTRACTS["orders"], MonthRange(199511, 199602)).replace("`", '"')
+    predicate = scope_predicate(CONTRACTS["orders"], MonthRange(first, last)).replace("`", '"')
     inside = duckdb.sql(
-        "SELECT y, m FROM (SELECT unnest(range(1994, 1998)) AS y) CROSS JOIN (SELECT unnest(range(1, 13)) AS m) "
-        f"WHERE {predicate.replace('_order_year', 'y').replace('_order_month', 'm')} ORDER BY y, m"
-    ).fetchall()
-    assert inside == [(1995, 11), (1995, 12), (1996, 1), (1996, 2)]
+        "SELECT min(o_orderdate)::VARCHAR, max(o_orderdate)::VARCHAR, count(*) FROM ("
+        "SELECT d::DATE AS o_orderdate, year(d) AS _order_year "
+        "FROM range(DATE '1994-01-01', DATE '1998-01-01', INTERVAL 1 DAY) t(d)) "
+        f"WHERE {predicate}"
+    ).fetchone()
+    import datetime as dt
+
+    span = (dt.date.fromisoformat(days[1]) - dt.date.fromisoformat(days[0])).days + 1
+    assert inside == (days[0], days[1], span)
 
 
 def test_a_month_range_on_an_unpartitioned_entity_is_refused_naming_all() -> None:
-    with pytest.raises(BackfillError, match=r"customer is not partitioned by month.*--all"):
+    with pytest.raises(BackfillError, match=r"customer is not partitioned by a date.*--all"):
         scope_predicate(CONTRACTS["customer"], MonthRange(199501, 199501))
     with pytest.raises(BackfillError, match="unknown entity 'order'"):
         get_entity("order")
