@@ -108,7 +108,10 @@ def replace_partitions(
 ) -> None:
     """Overwrite the rows of ``path`` matching ``predicate`` (all of them if None) with ``rows``,
     in one Delta commit carrying ``(APP_ID, version)``. Delta checks that every written row
-    matches the predicate (``replaceWhere``), so nothing outside the range can change."""
+    matches the predicate (``replaceWhere``), so nothing outside the range can change. A whole-table
+    rebuild (``predicate`` None) also replaces the table's schema and partitioning with the
+    contract's: how a table written under an older contract (silver orders and lineitem by month)
+    moves to the current one."""
     writer = (
         rows.write.format("delta")
         .mode("overwrite")
@@ -118,6 +121,8 @@ def replace_partitions(
     )
     if predicate is not None:
         writer = writer.option("replaceWhere", predicate)
+    else:
+        writer = writer.option("overwriteSchema", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(path)

@@ -174,3 +174,32 @@ def test_the_cli_refuses_while_a_batch_holds_the_lock_in_one_line(local_stack: A
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and holder in lines[0] and "--wait" in lines[0], result.stderr
     assert lake.batches.lock_holder() == holder
+
+
+def test_a_whole_table_backfill_moves_a_month_partitioned_table_to_the_contract_partitioning(spark, loaded):
+    """Silver orders as an older contract wrote it (year and month partitions): ``backfill --all``
+    rebuilds it from bronze with the contract's partitioning (year) and the generator's rows."""
+    from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
+
+    contract, path = CONTRACTS[ENTITY], loaded.lake.uri("silver", ENTITY)
+    rows = silver_table(spark, loaded).withColumn("_order_month", F.month("o_orderdate"))
+    old = spark.createDataFrame(rows.collect(), rows.schema)
+    (
+        old.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+        .partitionBy("_order_year", "_order_month").save(path)
+    )  # fmt: skip
+
+    def partitioning() -> list[str]:
+        return list(DeltaTable.forPath(spark, path).detail().first()["partitionColumns"])
+
+    assert partitioning() == ["_order_year", "_order_month"]
+    report = backfill_job.main(
+        loaded.lake.job_args(
+            f"backfill-all-{uuid.uuid4().hex[:8]}", entity=ENTITY, **{"from": "all", "to": "all"}
+        )
+    )
+    assert partitioning() == silver.partition_columns(contract) == ["_order_year"]
+    assert "_order_month" not in silver_table(spark, loaded).columns
+    assert_same_rows(silver_table(spark, loaded).select(*contract.column_names), truth(spark, loaded))
+    assert report.silver["written"] == silver_table(spark, loaded).count()
