@@ -13,8 +13,8 @@ from gladiator.transforms.backfill import (
     MonthRange,
     PipelineBusy,
     affected_gold_tables,
-    get_entity,
     date_partition,
+    get_entity,
     scope_predicate,
 )
 from gladiator.transforms.gold_registry import GOLD_BUILDS
