@@ -6,11 +6,13 @@ Spark 3.5 needs JDK 17 (it fails on the JDK 25 also installed on these machines 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
 import xml.etree.ElementTree as ET
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 from gladiator import constants as env
@@ -105,3 +107,30 @@ def java_env() -> dict[str, str]:
     environ["JAVA_HOME"] = str(home)
     environ["PATH"] = f"{home / 'bin'}{os.pathsep}{environ.get('PATH', '')}"
     return environ
+
+
+# --- Class-data sharing -----------------------------------------------------------------------
+# A Spark JVM spends most of its start loading and verifying classes: about 22,000 before its
+# first Delta MERGE. A dynamic CDS archive (JDK 17, ``-XX:ArchiveClassesAtExit``) of the classes
+# a short Spark + Delta run loads, written once by ``make setup`` (local_emulation/class_archive),
+# lets every later local Spark JVM map them instead. The archive only fits the JDK and jars it
+# was made with, so its name carries their digest; a stale or missing one is simply not used.
+
+
+def class_archive() -> Path:
+    """Where the CDS archive of the local Spark JVM (this JDK, pyspark and Spark jars) lives."""
+    java = (find_java_home() / "bin" / "java").resolve()
+    parts = [str(java), str(java.stat().st_mtime_ns), version("pyspark")]
+    parts += [f"{p.name}:{p.stat().st_size}" for p in jars("spark")]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return jars_root() / f"spark-classes-{digest}.jsa"
+
+
+# A JVM that cannot map the archive (another classpath) would print a warning; it runs anyway.
+QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
+
+
+def class_sharing_options() -> str:
+    """The JVM options that map the CDS archive, or '' when there is none (still correct, slower)."""
+    archive = class_archive()
+    return f"-XX:SharedArchiveFile={archive} {QUIET_CDS}" if archive.is_file() else ""

@@ -109,6 +109,8 @@ def local_conf(settings: Settings, *, driver_memory: str = "2g") -> dict[str, st
     """Every Spark setting of a local session (exposed for spark-submit and for tests)."""
     conf = dict(LOCAL_CONF) | DELTA_CONF | SESSION_CONF | s3a_conf(settings.aws_endpoint, settings.region)
     conf["spark.jars"] = ",".join(str(p) for p in jvm.jars("spark"))
+    if sharing := jvm.class_sharing_options():
+        conf["spark.driver.extraJavaOptions"] += f" {sharing}"
     conf["spark.driver.memory"] = driver_memory
     conf["spark.sql.warehouse.dir"] = str(settings.home / "spark-warehouse")
     return conf
