@@ -289,6 +289,7 @@ def _execute_merge(
     update_columns: Sequence[str] | None,
     insert: bool,
     delete_missing: bool,
+    scope: str | None = None,
 ) -> None:
     from delta.tables import DeltaTable
 
@@ -300,7 +301,7 @@ def _execute_merge(
     if insert:
         merge = merge.whenNotMatchedInsertAll()
     if delete_missing:
-        merge = merge.whenNotMatchedBySourceDelete()
+        merge = merge.whenNotMatchedBySourceDelete(condition=scope)
     merge.execute()
 
 
@@ -317,7 +318,9 @@ def guarded_merge(
     delete_missing: bool = False,
     only_changed: bool = False,
     key_range: str | None = None,
+    scope: str | None = None,
     partition_by: Sequence[str] = (),
+    create_options: dict[str, str] | None = None,
     user_metadata: dict[str, Any] | None = None,
     conflict_retries: int = CONFLICT_RETRIES,
 ) -> bool:
@@ -332,12 +335,15 @@ def guarded_merge(
       the source does not hold (the source is then the whole table, not a change set);
     - ``key_range`` (a key column) adds its literal min/max range from the source to the join, so
       Delta reads only target files that overlap it (not with ``delete_missing``);
+    - ``scope`` (a SQL predicate on the target's columns, as ``t.`col```) limits the MERGE to the
+      target rows that satisfy it: only they are matched, and with ``delete_missing`` only they
+      are deleted when the source lacks them (the source is then every row of the scope);
     - ``updates`` must hold at most one row per key (resolve versions within the batch first).
 
     Idempotent on ``(app_id, version)`` (:func:`transaction`): a re-run of a committed batch commits
     nothing; a concurrent commit by another writer is retried up to ``conflict_retries`` times.
-    Without a table, an idempotent append of ``updates`` creates it (``partition_by``) if
-    ``insert``. Returns True if this call committed.
+    Without a table, an idempotent append of ``updates`` creates it (``partition_by``, table
+    properties ``create_options``) if ``insert``. Returns True if this call committed.
     """
     spark = updates.sparkSession
     if key_range and delete_missing:
@@ -353,8 +359,11 @@ def guarded_merge(
             version=version,
             partition_by=partition_by,
             user_metadata=user_metadata,
+            options=create_options,
         )
     on: str | Column = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    if scope:
+        on = f"{on} AND ({scope})"
     if key_range and (bounded := key_range_predicate(updates, key_range)) is not None:
         from pyspark.sql import functions as F
 
@@ -364,7 +373,7 @@ def guarded_merge(
     def execute() -> None:
         _execute_merge(
             updates, path, on, matched=matched, update_columns=update_columns, insert=insert,
-            delete_missing=delete_missing,
+            delete_missing=delete_missing, scope=scope,
         )  # fmt: skip
 
     return _commit_with_retries(

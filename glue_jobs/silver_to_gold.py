@@ -52,6 +52,7 @@ def main(argv: list[str]) -> dict:
                 register=catalog_register(ctx) if ctx.args["register"].lower() != "false" else None,
                 rebuild=rebuild,
                 silver_versions=versions,
+                built_from=built_from,
             )
         )
         job_lineage.silver_to_gold(run, ctx, report)

@@ -33,7 +33,7 @@ from pyspark.sql import functions as F
 from gladiator import lake
 from gladiator.contracts import Contract
 from gladiator.order_events import LINEITEM, ORDERS, STATUS_COLUMNS
-from gladiator.transforms.silver import SILVER_METADATA, partition_columns, silver_rows
+from gladiator.transforms.silver import SILVER_METADATA, TABLE_PROPERTIES, partition_columns, silver_rows
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,7 @@ class SilverWriter:
                     app_id=self.app_id,
                     version=batch_id,
                     partition_by=partition_columns(contract),
+                    options=TABLE_PROPERTIES,
                 )
             if again is not None:
                 log.info(

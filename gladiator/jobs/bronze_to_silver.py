@@ -113,6 +113,7 @@ def merge_into_silver(
         app_id=app_id,
         version=seq,
         partition_by=silver.partition_columns(contract),
+        create_options=silver.TABLE_PROPERTIES,
         user_metadata=meta,
     )
     ctx.register("silver", contract.name, accepted.schema, silver.partition_columns(contract))

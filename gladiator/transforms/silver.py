@@ -64,6 +64,9 @@ FATE = "_fate"
 ACCEPTED, QUARANTINED, DUPLICATE, STALE = (fate.value for fate in RowFate)
 FATES = (ACCEPTED, QUARANTINED, DUPLICATE, STALE)
 SILVER_METADATA = (BATCH_ID, INGESTED_AT, SOURCE)
+# Silver tables keep Delta's change data feed (set when a table is created): silver_to_gold reads
+# which orders a batch changed from it and rebuilds the gold facts of those orders only.
+TABLE_PROPERTIES = {"delta.enableChangeDataFeed": "true"}
 
 _INTEGER = r"^[+-]?[0-9]+$"
 _DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"

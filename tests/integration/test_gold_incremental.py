@@ -1,8 +1,9 @@
 """Incremental gold equals a full rebuild, row for row, after a batch that changed some entities.
 
-Batch 1 loads SF 0.002 and builds all of gold. Batch 2 changes orders, lineitem and part (updated
-rows with a newer ``updated_at``, as parquet landing files). silver_to_gold then rebuilds only the
-gold tables downstream of those entities; the others keep their Delta version. Every gold table
+Batch 1 loads SF 0.002 and builds all of gold. Batch 2 changes orders, lineitem, part, customer and
+supplier (updated rows with a newer ``updated_at``, as parquet landing files). silver_to_gold then
+rebuilds only the gold tables downstream of those entities; the others keep their Delta version.
+The facts are rebuilt for the changed orders only (silver's change data feed). Every gold table
 must equal ``build_gold`` over the current silver, computed in memory from scratch. A third run
 with silver unchanged rebuilds nothing.
 
@@ -32,7 +33,7 @@ from tests.spark_helpers import assert_same_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
-CHANGED = ("orders", "lineitem", "part")
+CHANGED = ("orders", "lineitem", "part", "customer", "supplier")
 
 
 def changed_rows(truth: Path, entity: str, column: str, values: tuple[str, str], every: int) -> bytes:
@@ -66,6 +67,10 @@ def test_incremental_gold_equals_a_full_rebuild(spark: Any, local_stack: Any, tm
         "orders": ("o_orderpriority", ("1-URGENT", "5-LOW"), 40),
         "lineitem": ("l_shipmode", ("AIR", "RAIL"), 60),
         "part": ("p_container", ("SM CASE", "LG BOX"), 25),
+        # the facts hold no customer or supplier column that changes, but their updated_at does:
+        # the orders of these customers and the lines of these suppliers must be rebuilt too
+        "customer": ("c_mktsegment", ("BUILDING", "MACHINERY"), 10),
+        "supplier": ("s_comment", ("steady requests", "quick deposits"), 5),
     }
     for entity, (column, values, every) in changes.items():
         lake.drop(f"{entity}/{entity}-changed.parquet", changed_rows(truth, entity, column, values, every))
@@ -75,6 +80,9 @@ def test_incremental_gold_equals_a_full_rebuild(spark: Any, local_stack: Any, tm
 
     stale = gold_registry.downstream_of(CHANGED)
     assert set(report) == stale, "exactly the gold tables downstream of the changed entities are rebuilt"
+    all_orders = spark.read.format("delta").load(lake.uri("silver", "orders")).count()
+    for fact in ("fact_sales", "fact_orders"):  # rebuilt for the changed orders only (change data feed)
+        assert 0 < report[fact]["orders"] < all_orders, report[fact]
     after = gold_versions(spark, lake)
     for table in GOLD_TABLE_NAMES:
         moved = after[table] != before[table]

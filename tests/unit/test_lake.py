@@ -102,6 +102,21 @@ def test_only_changed_rows_are_rewritten_and_missing_rows_deleted(spark: Any, tm
         lake.guarded_merge(whole, path, keys=["k"], app_id="g", version=3, key_range="k", delete_missing=True)
 
 
+def test_a_scoped_merge_updates_inserts_and_deletes_only_inside_its_scope(spark: Any, tmp_path: Path) -> None:
+    path = str(tmp_path / "t")
+    lake.overwrite(
+        frame(spark, [(1, "O", 10, 1), (2, "O", 20, 1), (3, "O", 30, 1), (5, "O", 50, 1)]),
+        path, app_id="g", version=1,
+    )  # fmt: skip
+    # the whole truth of keys 2, 3 and 4: 2 changed, 3 gone, 4 new; keys 1 and 5 are out of scope
+    scoped = frame(spark, [(2, "F", 20, 1), (4, "O", 40, 1)])
+    lake.guarded_merge(
+        scoped, path, keys=["k"], app_id="g", version=2, version_column=None, only_changed=True,
+        delete_missing=True, scope="t.`k` IN (2, 3, 4)",
+    )  # fmt: skip
+    assert rows(spark, path) == {1: ("O", 10, 1), 2: ("F", 20, 1), 4: ("O", 40, 1), 5: ("O", 50, 1)}
+
+
 def test_key_range_gives_the_same_rows_and_skips_files_outside_it(spark: Any, tmp_path: Path) -> None:
     plain, ranged = str(tmp_path / "plain"), str(tmp_path / "ranged")
     for path in (plain, ranged):  # ten files; file i holds the even keys 100 i .. 100 i + 98
