@@ -14,6 +14,7 @@ LOCAL_JOBS = "GLADIATOR_LOCAL_JOBS"  # driver (default: one Spark driver per loc
 DRIVER_MEMORY = (
     "GLADIATOR_DRIVER_MEMORY"  # local Spark driver heap for every job, e.g. "3g" (default: per job)
 )
+CLASS_ARCHIVE = "GLADIATOR_CLASS_ARCHIVE"  # "off": local Spark JVMs do not map the CDS archive
 JOB_THREADS = "GLADIATOR_JOB_THREADS"  # batch jobs: entities / gold tables at once (1 = one by one)
 DEBUG = "GLADIATOR_DEBUG"  # CLI: 1 shows the traceback of a failure (same as `gladiator --debug`)
 

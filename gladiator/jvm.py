@@ -131,6 +131,9 @@ QUIET_CDS = "-Xlog:cds=off -Xlog:cds+dynamic=off"
 
 
 def class_sharing_options() -> str:
-    """The JVM options that map the CDS archive, or '' when there is none (still correct, slower)."""
+    """The JVM options that map the CDS archive, or '' when there is none (still correct, slower)
+    or ``$GLADIATOR_CLASS_ARCHIVE`` is ``off``."""
+    if os.environ.get(env.CLASS_ARCHIVE, "").lower() == "off":
+        return ""
     archive = class_archive()
     return f"-XX:SharedArchiveFile={archive} {QUIET_CDS}" if archive.is_file() else ""

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv/bin
 SCALE=${BENCH_SCALE:-1}
-ALL="generate mysql_seed ingestion batch gold mysql_extract streaming merge_dv warehouse cdk"
+ALL="generate mysql_seed ingestion batch gold mysql_extract streaming merge_dv jvm_start warehouse cdk"
 SELECTED=${BENCH:-$ALL}
 
 $VENV/gladiator local up
@@ -23,6 +23,7 @@ for name in $SELECTED; do
     mysql_extract) $VENV/python bench/bench_mysql_extract.py --scale "$SCALE" ;;
     streaming)     $VENV/python bench/bench_streaming.py ;;
     merge_dv)      $VENV/python bench/bench_merge_dv.py ;;
+    jvm_start)     $VENV/python bench/bench_jvm_start.py ;;
     warehouse)     $VENV/python bench/bench_warehouse.py --scale "$SCALE" ;;
     cdk)           $VENV/python bench/bench_cdk.py ;;
     *) echo "error: [bench] unknown benchmark '$name' (known: $ALL)" >&2; exit 2 ;;

@@ -21,6 +21,8 @@ def test_an_archive_is_mapped_quietly(tmp_path: Path, monkeypatch: pytest.Monkey
     options = jvm.class_sharing_options().split()
     assert f"-XX:SharedArchiveFile={archive}" in options
     assert "-Xlog:cds=off" in options  # a JVM that cannot map it runs on without a warning
+    monkeypatch.setenv("GLADIATOR_CLASS_ARCHIVE", "off")
+    assert jvm.class_sharing_options() == ""
 
 
 def test_the_archive_name_follows_the_jars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
