@@ -23,7 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from gladiator import jvm  # noqa: E402
+from gladiator import constants, jvm  # noqa: E402
 
 CHILD = """
 import json, sys, time
@@ -46,7 +46,7 @@ print(json.dumps({"session_s": t1 - t0, "first_job_s": t2 - t1, "delta_s": t3 - 
 def run_once(sharing: bool, work: Path, name: str) -> dict[str, float]:
     env = dict(os.environ)
     if not sharing:
-        env["GLADIATOR_CLASS_ARCHIVE"] = "off"
+        env[constants.CLASS_ARCHIVE] = "off"
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(work / name)],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True,

@@ -120,9 +120,6 @@ def changed_order_keys(
             .load(f"{silver_root}/{name}")
         )
 
-    def current(name: str) -> DataFrame:
-        return spark.read.format("delta").option("versionAsOf", until[name]).load(f"{silver_root}/{name}")
-
     try:
         keys = []
         for name, column in (("orders", "o_orderkey"), ("lineitem", "l_orderkey")):
@@ -134,7 +131,8 @@ def changed_order_keys(
         ):
             if (changed := changes(name)) is not None:
                 who = F.broadcast(changed.select(F.col(key).alias(foreign)).distinct())
-                keys.append(current(table).join(who, foreign, "left_semi").select(F.col(order).alias("k")))
+                rows = read_silver(spark, silver_root, until, [table])[table]
+                keys.append(rows.join(who, foreign, "left_semi").select(F.col(order).alias("k")))
         if not keys:
             return []
         found = reduce(lambda a, b: a.union(b), keys).distinct().limit(MAX_SCOPED_ORDERS + 1).collect()
