@@ -47,6 +47,7 @@ class StepTimer:
     def __init__(self, spark: Any) -> None:
         self.context = spark.sparkContext
         self.steps: list[tuple[str, float, float]] = []
+        self.run = 1  # job groups are per run, so a repeated run counts only its own Spark jobs
         self.stat = Path(f"/proc/{self.context._gateway.proc.pid}/stat")  # the driver JVM
 
     def cpu_seconds(self) -> float:
@@ -56,7 +57,7 @@ class StepTimer:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
     def __call__(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        self.context.setJobGroup(label, label)
+        self.context.setJobGroup(f"{self.run}:{label}", label)
         started, cpu = time.monotonic(), self.cpu_seconds()
         try:
             return fn(*args, **kwargs)
@@ -68,7 +69,7 @@ class StepTimer:
         tracker = self.context.statusTracker()
         lines = []
         for label, seconds, cpu in self.steps:
-            jobs = tracker.getJobIdsForGroup(label)
+            jobs = tracker.getJobIdsForGroup(f"{self.run}:{label}")
             tasks = 0
             for job_id in jobs:
                 info = tracker.getJobInfo(job_id)
@@ -124,6 +125,13 @@ def main() -> None:
         help="also list every Spark job of each step: its call site (the line of Spark, Delta or "
         "Gladiator code that started it) and milliseconds, read from a Spark event log",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the batch this many times in the same JVM, each into a fresh lake: the later runs "
+        "show what a warm driver (JIT-compiled, classes loaded) costs (default 1)",
+    )
     parser.add_argument("conf", nargs="*", metavar="KEY=VALUE", help="extra local Spark settings")
     args = parser.parse_args()
     event_dir = Path(tempfile.mkdtemp(prefix="gladiator-profile-events-")) if args.spark_jobs else None
@@ -138,12 +146,19 @@ def main() -> None:
     spark = spark_factory.get_spark("profile-batch", settings=settings)
     timer = StepTimer(spark)
     instrument(timer)
-    lake, batch_id = load_landing(settings, args.scale)
-    started, cpu = time.monotonic(), timer.cpu_seconds()
-    for name in JOBS:
-        job = importlib.import_module(f"glue_jobs.{name}")
-        timer(f"job:{name}", job.main, lake.job_args(batch_id))
-    total, cpu = time.monotonic() - started, timer.cpu_seconds() - cpu
+    for run in range(1, args.repeat + 1):
+        lake, batch_id = load_landing(settings, args.scale)
+        started, cpu = time.monotonic(), timer.cpu_seconds()
+        for name in JOBS:
+            job = importlib.import_module(f"glue_jobs.{name}")
+            timer(f"job:{name}", job.main, lake.job_args(batch_id))
+        total, cpu = time.monotonic() - started, timer.cpu_seconds() - cpu
+        if args.repeat > 1:
+            print(f"run {run} of {args.repeat}: {total:.1f} s, driver JVM cpu {cpu:.1f} s", flush=True)
+        if run < args.repeat:
+            lake.delete_objects()
+            timer.steps.clear()
+            timer.run += 1
     management = spark.sparkContext._jvm.java.lang.management.ManagementFactory
     jit = management.getCompilationMXBean().getTotalCompilationTime() / 1000
     gc = sum(bean.getCollectionTime() for bean in management.getGarbageCollectorMXBeans()) / 1000

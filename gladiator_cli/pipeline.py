@@ -15,6 +15,7 @@ import click
 from gladiator import resources
 from gladiator.config import Settings, load_settings
 from gladiator.errors import GladiatorError
+from gladiator.outcomes import RunState
 from gladiator_cli import cli, needs
 from gladiator_cli._boundary import failure_note
 
@@ -48,9 +49,20 @@ def _ledger(settings: Settings) -> Any:
     is_flag=True,
     help="Run even when no file is waiting, as the schedule does on AWS (OLTP extraction + downstream).",
 )
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help="Run the execution in this command's own Spark driver even when the local ingestion "
+    "service runs (by default the service runs it on its warm driver: no JVM start, compiled code).",
+)
 @needs("aws", "mysql", "warehouse")
-def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: bool) -> None:
-    """Claim the VALIDATED landing files into a batch and run the pipeline for it."""
+def run(
+    batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: bool, in_process: bool
+) -> None:
+    """Claim the VALIDATED landing files into a batch and run the pipeline for it.
+
+    While the local ingestion service runs (`gladiator local up`), the execution is queued on it,
+    as Step Functions runs a deployed one, and this command follows it; else it runs here."""
     from local_emulation import runner  # imports the batch store and boto3 (~0.1 s): not for --help
 
     settings = load_settings()
@@ -66,6 +78,10 @@ def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: 
             return
     click.echo(f"batch {batch.batch_id} (seq {batch.batch_seq}): {batch.file_count} file(s)", err=True)
     selected = [j for j in jobs.split(",") if j] or None
+    service = None if in_process else _running_ingestion_service(settings)
+    if service is not None:
+        _run_on_service(settings, service, batch, selected, wait)
+        return
     if not wait:
         command = [sys.executable, "-m", "local_emulation.runner", "--batch-id", batch.batch_id]
         command += ["--batch-seq", str(batch.batch_seq), "--jobs", jobs]
@@ -79,14 +95,57 @@ def run(batch_id: str | None, max_files: int, wait: bool, jobs: str, scheduled: 
     def run_batch(b: Any) -> Any:
         return runner.run_pipeline(b.batch_id, batch_seq=b.batch_seq, settings=settings, jobs=selected)
 
-    resume = (
+    with failure_note(_resume_note(batch), unless=(runner.PipelineFailed,)), _progress(settings):
+        name = run_batch(batch).execution_name
+    click.echo(f"{name}: SUCCEEDED", err=True)
+
+
+def _resume_note(batch: Any) -> str:
+    return (
         f"Batch {batch.batch_id} is claimed: `gladiator pipeline run --batch-id {batch.batch_id}` resumes it."
     )
+
+
+def _progress(settings: Settings) -> Any:
+    """A progress line per job and entity of the run, from its logs (local_emulation.progress)."""
     from local_emulation.progress import ProgressTail
 
-    progress = ProgressTail(settings.home / "logs" / "pipeline", lambda line: click.echo(line, err=True))
-    with failure_note(resume, unless=(runner.PipelineFailed,)), progress:
-        name = run_batch(batch).execution_name
+    return ProgressTail(settings.home / "logs" / "pipeline", lambda line: click.echo(line, err=True))
+
+
+def _running_ingestion_service(settings: Settings) -> Any:
+    """The local ingestion service if it runs and is healthy, else None."""
+    if settings.profile != "local":
+        return None
+    from local_emulation.services import IngestionService
+
+    service = IngestionService(settings)
+    return service if service.running() and service.healthy() else None
+
+
+def _run_on_service(settings: Settings, service: Any, batch: Any, jobs: list[str] | None, wait: bool) -> None:
+    """Queue the batch's execution on the ingestion service (``local_emulation.executions``) and,
+    with ``wait``, follow its progress until it ends."""
+    from gladiator import pipeline as definition
+    from local_emulation import executions, runner
+
+    name = definition.execution_name(batch.batch_id)
+    executions.submit(settings, executions.Request(name=name, input={"batch_id": batch.batch_id}, jobs=jobs))
+    if not wait:
+        click.echo(
+            f"{name}: queued on the local ingestion service; `gladiator pipeline status` follows it", err=True
+        )
+        return
+    click.echo(f"{name}: running on the local ingestion service's Spark driver", err=True)
+    with failure_note(_resume_note(batch)), _progress(settings):
+        outcome = executions.wait(
+            settings,
+            name,
+            alive=lambda: service.running() and service.healthy(),
+            on_queued=lambda: click.echo("    waiting for the service's current execution to end", err=True),
+        )
+    if outcome.status != RunState.SUCCEEDED:
+        raise runner.PipelineFailed(outcome.cause or f"execution {name} failed")
     click.echo(f"{name}: SUCCEEDED", err=True)
 
 

@@ -7,7 +7,9 @@ Started by ``gladiator local up`` (``services.IngestionService``), it loops:
   on AWS; evaluated every tick, it is also the schedule's catch-up for the maximum wait);
 - the local pipeline runner: a due batch starts one execution of the deployed definition
   (claim -> stages -> finish) in a worker thread, one at a time; the poller keeps ingesting
-  meanwhile, so a file arriving during a batch waits for the next one.
+  meanwhile, so a file arriving during a batch waits for the next one;
+- executions that commands queued (``local_emulation.executions``: `gladiator pipeline run`
+  while this service runs), taken before a due batch, on the same warm driver.
 
 A file put into the landing bucket by any S3 client therefore flows to silver, gold and the
 warehouse with no further command. The loop touches a heartbeat file each tick (its health check).
@@ -26,6 +28,8 @@ from typing import Any
 
 from gladiator.config import Settings, load_settings, use_local_credentials
 from gladiator.ingestion.trigger import BatchTrigger, maybe_start
+from gladiator.outcomes import RunState
+from local_emulation import executions
 
 log = logging.getLogger(__name__)
 Execute = Callable[[str, dict[str, Any]], object]
@@ -58,6 +62,11 @@ class IngestionLoop:
         self.batches = batches or pipeline.batches
         self.mapping = mapping or landing_mapping(settings, retry_delay_s=2)
         self._execute = execute or (lambda name, data: pipeline.run(data, name=name))
+        self._execute_request = (
+            (lambda request: self._execute(request.name, request.input))
+            if execute
+            else (lambda request: pipeline.run(request.input, name=request.name, jobs=request.jobs))
+        )
         self.worker: threading.Thread | None = None
         self.executions: list[str] = []
         self.failures: list[str] = []
@@ -72,6 +81,8 @@ class IngestionLoop:
         if holder is not None:
             log.warning("freeing the pipeline lock left by %s (a previous service's run)", holder)
             self.batches.release_lock(holder)
+        for name in executions.abandon_running(self.settings):
+            log.warning("execution %s was left running by a previous service: recorded FAILED", name)
 
     @property
     def busy(self) -> bool:
@@ -81,24 +92,44 @@ class IngestionLoop:
         """The trigger's starter: one execution at a time, in the worker thread."""
         if self.busy or name in self.executions:
             return name
+        self._run_in_worker(name, lambda: self._execute(name, payload))
+        return name
+
+    def start_requested(self, request: executions.Request) -> None:
+        """Run an execution a command queued; its outcome goes back to the queue."""
+
+        def work() -> None:
+            try:
+                self._execute_request(request)
+            except Exception as exc:
+                executions.finish(self.settings, request.name, RunState.FAILED, str(exc))
+                raise
+            executions.finish(self.settings, request.name, RunState.SUCCEEDED)
+
+        self._run_in_worker(request.name, work)
+
+    def _run_in_worker(self, name: str, execute: Callable[[], object]) -> None:
         self.executions.append(name)
 
         def work() -> None:
             try:
-                self._execute(name, payload)
+                execute()
             except Exception as exc:  # recorded with the batch (FAILED, files released)
                 log.error("execution %s failed: %s", name, exc)
                 self.failures.append(name)
 
         self.worker = threading.Thread(target=work, name=f"execution-{name}", daemon=True)
         self.worker.start()
-        return name
 
     def tick(self) -> None:
-        """Drain the landing queue, then start a batch if one is due and none runs."""
+        """Drain the landing queue, then start a queued execution, or a batch if one is due, when
+        none runs."""
         while self.mapping.poll_once().invocations:
             pass
-        if not self.busy:
+        if not self.busy and (request := executions.take(self.settings)) is not None:
+            log.info("execution %s queued by a command started", request.name)
+            self.start_requested(request)
+        elif not self.busy:
             started = maybe_start(self.batches, self.trigger, self.start)
             if started:
                 log.info("batch %s started", started)

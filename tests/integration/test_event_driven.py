@@ -2,7 +2,8 @@
 `gladiator local up`, then generated SF 0.01 landing files put into the landing bucket with plain
 boto3 and NO other command. Within the trigger's maximum wait plus the pipeline's own time,
 `gladiator pipeline status --json` shows SUCCEEDED batches holding those files, silver equals the
-truth, and the warehouse is loaded.
+truth, and the warehouse is loaded. A `gladiator pipeline run --scheduled` on that stack then
+runs on the ingestion service's driver (local_emulation.executions), not in the command.
 
 The OLTP source is seeded first (`gladiator mysql seed`, from the same generated data), since the
 pipeline also extracts it; its rows are the truth too, so silver = truth still holds.
@@ -97,6 +98,14 @@ def test_files_put_with_boto3_flow_to_silver_and_the_warehouse(
             break
     else:
         pytest.fail(f"not every file was loaded in time: {report}")
+
+    # A command's run goes to the running service (its warm driver), as to Step Functions on AWS.
+    scheduled = cli(env, "pipeline", "run", "--scheduled")
+    assert scheduled.returncode == 0, scheduled.stderr[-3000:]
+    assert "running on the local ingestion service" in scheduled.stderr, scheduled.stderr[-3000:]
+    assert ": SUCCEEDED" in scheduled.stderr
+    runs = json.loads(cli(env, "pipeline", "status", "--json").stdout)["runs"]
+    assert len(runs) == len(report["runs"]) + 1 and all(r["state"] == "SUCCEEDED" for r in runs), runs
 
     check = python(
         env,

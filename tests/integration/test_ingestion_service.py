@@ -27,7 +27,7 @@ from gladiator.ingestion.model import LedgerState
 from gladiator.ingestion.process import batch_store
 from gladiator.ingestion.trigger import BatchTrigger
 from gladiator.runs import RunStore
-from local_emulation import runner
+from local_emulation import executions, runner
 from local_emulation.ingestion_service import IngestionLoop
 from local_emulation.lambda_runtime import IngestionSandbox, load_handler_module, provision_ingestion
 
@@ -135,3 +135,35 @@ def test_a_burst_makes_few_batches_one_at_a_time_and_loads_every_file_once(sandb
     assert not loop.failures
     first = min(batches, key=lambda b: b.batch_seq)
     assert entries[late].batch_id != first.batch_id  # it arrived while the first batch ran
+
+
+def test_an_execution_a_command_queued_runs_on_the_service_and_reports_back(
+    sandbox: IngestionSandbox,
+) -> None:
+    """`gladiator pipeline run` while the service runs: its execution is queued
+    (local_emulation.executions), taken by the service's next tick, run there, and its outcome
+    written back; a failed execution reports its cause."""
+    settings = sandbox.settings
+    ran: list[tuple[str, dict[str, Any]]] = []
+
+    def execute(name: str, data: dict[str, Any]) -> object:
+        ran.append((name, data))
+        if data["batch_id"] == "bad":
+            raise runner.PipelineFailed(f"execution {name} failed in ['bronze_to_silver']")
+        return name
+
+    loop = IngestionLoop(settings, execute=execute, mapping=sandbox.mapping(batch_size=10))
+    for batch_id in ("good", "bad"):
+        executions.submit(settings, executions.Request(f"batch-{batch_id}", {"batch_id": batch_id}))
+    outcomes = {}
+    for name in ("batch-good", "batch-bad"):
+        loop.tick()  # takes the oldest queued request (no file is due)
+        assert loop.worker is not None
+        loop.worker.join(timeout=60)
+        outcomes[name] = executions.wait(settings, name, alive=lambda: not loop.busy, poll_s=0.05)
+    assert ran == [("batch-good", {"batch_id": "good"}), ("batch-bad", {"batch_id": "bad"})]
+    assert outcomes["batch-good"] == executions.Outcome("batch-good", "SUCCEEDED")
+    assert outcomes["batch-bad"].status == "FAILED" and "bronze_to_silver" in (
+        outcomes["batch-bad"].cause or ""
+    )
+    assert loop.failures == ["batch-bad"]
