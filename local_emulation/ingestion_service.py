@@ -95,6 +95,11 @@ class IngestionLoop:
         self._run_in_worker(name, lambda: self._execute(name, payload))
         return name
 
+    def warm_up(self) -> None:
+        """Start the warm driver's JVM and Spark session in the worker, before a batch needs
+        them (a batch due meanwhile waits for it, as it would for the JVM)."""
+        self._run_in_worker("warm-up", self.pipeline.warm_up)
+
     def start_requested(self, request: executions.Request) -> None:
         """Run an execution a command queued; its outcome goes back to the queue."""
 
@@ -173,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
             time.sleep(1)
     if loop is not None:
         log.info("ingestion service running (trigger %s)", loop.trigger)
+        loop.warm_up()
         try:
             loop.run(stop, interval_s=args.interval, heartbeat=heartbeat_file(settings))
         finally:

@@ -389,6 +389,25 @@ class LocalPipeline:
             self._driver.close()
             self._driver = None
 
+    def _kept_driver(self, extra_env: Mapping[str, str] | None, jobs: Iterable[JobSpec]) -> JobDriver | None:
+        """The driver kept between executions (``keep_driver``), started on first use."""
+        if self.keep_driver and self._driver is None and self.settings.local_jobs == "driver":
+            self._driver = JobDriver(self.settings, jobs, extra_env)
+        return self._driver
+
+    def warm_up(self) -> bool:
+        """Start the kept driver's JVM and Spark session now (``local_emulation.warm_up``), so the
+        next execution does not wait for them. False if there is no kept driver (``keep_driver``
+        off, or jobs run by spark-submit); raises PipelineFailed if the session did not start."""
+        known = local_jobs(self.settings, self.common, self.stages)
+        driver = self._kept_driver(None, [j.spec for j in known.values()])
+        if driver is None:
+            return False
+        log_file = self.settings.home / "logs" / "driver" / "warm-up.log"
+        if driver.run(REPO_ROOT / "local_emulation" / "warm_up.py", [], log_file) != 0:
+            raise PipelineFailed(f"the job driver's Spark session did not start: see {log_file}")
+        return True
+
     @classmethod
     def of(
         cls, settings: Settings | None = None, common: Mapping[str, str] | None = None, **kw: Any
@@ -430,8 +449,6 @@ class LocalPipeline:
         batches = self.batches
         runs = runs or RunStore(self.common["--job_state_table"], batches.client)
         known = local_jobs(self.settings, self.common, self.stages)
-        if self.keep_driver and self._driver is None and self.settings.local_jobs == "driver":
-            self._driver = JobDriver(self.settings, [j.spec for j in known.values()], extra_env)
         glue = LocalGlue(
             known,
             self.settings,
@@ -439,7 +456,7 @@ class LocalPipeline:
             selected=set(jobs) if jobs is not None else None,
             extra_env=extra_env,
             max_retries=max_retries,
-            driver=self._driver,
+            driver=self._kept_driver(extra_env, [j.spec for j in known.values()]),
         )
         deps = BatchStepDeps(batches=batches, trigger=self.trigger, starter=self.starter)
         function = LocalBatchFunction(deps, runs, [j.name for s in self.stages for j in s.jobs])

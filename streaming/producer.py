@@ -301,7 +301,15 @@ def _event_count(count: int | None, rate: float | None, duration_s: float | None
 def _idempotent_producer(settings: Settings) -> Any:
     from confluent_kafka import Producer
 
-    options = {"enable.idempotence": True, "linger.ms": 5, "compression.type": "lz4", "acks": "all"}
+    # log_level 3: librdkafka's transient retries (e.g. "Coordinator load in progress" while a new
+    # broker loads) stay off the terminal; a delivery that fails is reported by the callback.
+    options = {
+        "enable.idempotence": True,
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        "acks": "all",
+        "log_level": 3,
+    }
     return Producer(kafka.client_config(settings, **options))
 
 
