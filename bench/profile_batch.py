@@ -132,6 +132,12 @@ def main() -> None:
         help="run the batch this many times in the same JVM, each into a fresh lake: the later runs "
         "show what a warm driver (JIT-compiled, classes loaded) costs (default 1)",
     )
+    parser.add_argument(
+        "--warm-up",
+        action="store_true",
+        help="run local_emulation.warm_up.exercise (the ingestion service's driver warm-up) in the "
+        "session before the timed batch",
+    )
     parser.add_argument("conf", nargs="*", metavar="KEY=VALUE", help="extra local Spark settings")
     args = parser.parse_args()
     event_dir = Path(tempfile.mkdtemp(prefix="gladiator-profile-events-")) if args.spark_jobs else None
@@ -146,6 +152,13 @@ def main() -> None:
     spark = spark_factory.get_spark("profile-batch", settings=settings)
     timer = StepTimer(spark)
     instrument(timer)
+    if args.warm_up:
+        from local_emulation.warm_up import exercise
+
+        warm_started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="gladiator-warm-up-") as work:
+            exercise(spark, Path(work))
+        print(f"warm-up exercise: {time.monotonic() - warm_started:.1f} s", flush=True)
     for run in range(1, args.repeat + 1):
         lake, batch_id = load_landing(settings, args.scale)
         started, cpu = time.monotonic(), timer.cpu_seconds()

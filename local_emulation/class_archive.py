@@ -29,31 +29,13 @@ def _training_run(archive: Path, work: Path) -> None:
     from pyspark import SparkContext
 
     from gladiator.spark import LOCAL_CONF, get_spark
+    from local_emulation.warm_up import exercise
 
     options = (
         f"{LOCAL_CONF['spark.driver.extraJavaOptions']} -XX:ArchiveClassesAtExit={archive} {jvm.QUIET_CDS}"
     )
     spark = get_spark("class-archive", extra_conf={"spark.driver.extraJavaOptions": options})
-    csv = work / "rows.csv"
-    csv.write_text("k|v|d\n" + "".join(f"{i}|v{i}|1998-0{i % 9 + 1}-01\n" for i in range(200)))
-    rows = spark.read.option("header", True).option("sep", "|").csv(str(csv))
-    typed = rows.selectExpr("cast(k as int) k", "v", "cast(d as date) d", "year(cast(d as date)) y")
-    table = str(work / "delta")
-    typed.write.format("delta").partitionBy("y").save(table)
-    from delta.tables import DeltaTable
-
-    changes = typed.where("k % 7 = 0").selectExpr("k", "concat(v, '!') v", "d", "y")
-    (
-        DeltaTable.forPath(spark, table)
-        .alias("t")
-        .merge(changes.alias("s"), "t.k = s.k")
-        .whenMatchedUpdateAll()
-        .whenNotMatchedInsertAll()
-        .execute()
-    )
-    back = spark.read.format("delta").load(table)
-    back.groupBy("y").count().collect()
-    back.write.parquet(str(work / "parquet"))
+    exercise(spark, work)
     gateway = SparkContext._gateway
     spark.stop()
     proc = getattr(gateway, "proc", None)

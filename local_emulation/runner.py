@@ -396,15 +396,16 @@ class LocalPipeline:
         return self._driver
 
     def warm_up(self) -> bool:
-        """Start the kept driver's JVM and Spark session now (``local_emulation.warm_up``), so the
-        next execution does not wait for them. False if there is no kept driver (``keep_driver``
+        """Start the kept driver's JVM and Spark session now and exercise them
+        (``local_emulation.warm_up``: a small Delta write, MERGE and read), so the next execution
+        neither waits for the JVM nor runs the common paths uncompiled. False if there is no kept driver (``keep_driver``
         off, or jobs run by spark-submit); raises PipelineFailed if the session did not start."""
         known = local_jobs(self.settings, self.common, self.stages)
         driver = self._kept_driver(None, [j.spec for j in known.values()])
         if driver is None:
             return False
         log_file = self.settings.home / "logs" / "driver" / "warm-up.log"
-        if driver.run(REPO_ROOT / "local_emulation" / "warm_up.py", [], log_file) != 0:
+        if driver.run(REPO_ROOT / "local_emulation" / "warm_up.py", ["--exercise"], log_file) != 0:
             raise PipelineFailed(f"the job driver's Spark session did not start: see {log_file}")
         return True
 
