@@ -200,7 +200,7 @@ def versus_bare_query(lake: str, topic: str, events: int) -> dict:
     print(json.dumps({"bare_query_seconds": round(bare_s, 1)}), flush=True)
     name = f"bench_cli_{uuid.uuid4().hex[:6]}"
     stream_s, stream_out = _timed(
-        [str(bin_dir / "gladiator"), "stream", "run", "--topic", topic, "--available-now", "--stream-name", name,
+        [str(bin_dir / "gladiator"), "stream", "run", "--topic", topic, "--available-now", "--in-process", "--stream-name", name,
          "--lake-root", f"{lake}/{name}", "--kpi-prefix", f"bench-{uuid.uuid4().hex[:6]}#"]
     )  # fmt: skip
     records = json.loads(stream_out[stream_out.rindex("{\n") :])["records"]  # the CLI's JSON result

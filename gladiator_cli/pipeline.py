@@ -78,7 +78,9 @@ def run(
             return
     click.echo(f"batch {batch.batch_id} (seq {batch.batch_seq}): {batch.file_count} file(s)", err=True)
     selected = [j for j in jobs.split(",") if j] or None
-    service = None if in_process else _running_ingestion_service(settings)
+    from local_emulation import executions
+
+    service = None if in_process else executions.running_service(settings)
     if service is not None:
         _run_on_service(settings, service, batch, selected, wait)
         return
@@ -111,16 +113,6 @@ def _progress(settings: Settings) -> Any:
     from local_emulation.progress import ProgressTail
 
     return ProgressTail(settings.home / "logs" / "pipeline", lambda line: click.echo(line, err=True))
-
-
-def _running_ingestion_service(settings: Settings) -> Any:
-    """The local ingestion service if it runs and is healthy, else None."""
-    if settings.profile != "local":
-        return None
-    from local_emulation.services import IngestionService
-
-    service = IngestionService(settings)
-    return service if service.running() and service.healthy() else None
 
 
 def _run_on_service(settings: Settings, service: Any, batch: Any, jobs: list[str] | None, wait: bool) -> None:

@@ -13,6 +13,7 @@ pipeline.COMMON_ARGUMENTS (``--profile``, ``--lake_bucket`` ...).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 
@@ -59,7 +60,7 @@ def main(argv: list[str]) -> None:
     else:
         duration = float(args["duration"] or FOREVER_S)
         result = run(settings, config, duration_s=duration, spark=spark, lineage=lineage)
-    print(result.as_dict())
+    print(json.dumps(result.as_dict(), default=str), flush=True)  # the last line: the run's report
 
 
 if __name__ == "__main__":

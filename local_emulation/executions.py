@@ -44,9 +44,13 @@ class ServiceStopped(GladiatorError):
 
 @dataclass(frozen=True)
 class Request:
+    """An execution of the state machine (``input``, the ``jobs`` selected), or with ``job`` one
+    run of a single job script, as Glue's StartJobRun: ``{"script", "argv", "log"}``."""
+
     name: str
     input: dict[str, Any]
     jobs: list[str] | None = None
+    job: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,17 @@ class Outcome:
     name: str
     status: str  # RunState.SUCCEEDED or RunState.FAILED
     cause: str | None = None
+
+
+def running_service(settings: Settings) -> Any:
+    """The local ingestion service (``local_emulation.services.IngestionService``) if it runs and
+    is healthy, else None (a deployed profile has none)."""
+    if settings.profile != "local":
+        return None
+    from local_emulation.services import IngestionService
+
+    service = IngestionService(settings)
+    return service if service.running() and service.healthy() else None
 
 
 def queue_dir(settings: Settings) -> Path:
@@ -73,7 +88,7 @@ def submit(settings: Settings, request: Request) -> None:
     (folder / f"{request.name}{RESULT}").unlink(missing_ok=True)
     _write(
         folder / f"{request.name}{REQUEST}",
-        {"name": request.name, "input": request.input, "jobs": request.jobs},
+        {"name": request.name, "input": request.input, "jobs": request.jobs, "job": request.job},
     )
 
 
@@ -89,7 +104,9 @@ def take(settings: Settings) -> Request | None:
         except FileNotFoundError:  # taken by another service of this home meanwhile
             continue
         document = json.loads(running.read_text())
-        return Request(name=document["name"], input=document["input"], jobs=document.get("jobs"))
+        return Request(
+            name=document["name"], input=document["input"], jobs=document.get("jobs"), job=document.get("job")
+        )
     return None
 
 

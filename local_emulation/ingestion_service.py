@@ -105,7 +105,11 @@ class IngestionLoop:
 
         def work() -> None:
             try:
-                self._execute_request(request)
+                if request.job is not None:  # one job script (StartJobRun), e.g. the stream
+                    job = request.job
+                    self.pipeline.run_job(Path(job["script"]), list(job["argv"]), Path(job["log"]))
+                else:
+                    self._execute_request(request)
             except Exception as exc:
                 executions.finish(self.settings, request.name, RunState.FAILED, str(exc))
                 raise

@@ -395,6 +395,20 @@ class LocalPipeline:
             self._driver = JobDriver(self.settings, jobs, extra_env)
         return self._driver
 
+    def run_job(self, script: Path, argv: list[str], log_file: Path) -> None:
+        """Run one job script on the kept driver, as Glue's StartJobRun would run the job; raises
+        PipelineFailed if it fails (its output is in ``log_file``)."""
+        known = local_jobs(self.settings, self.common, self.stages)
+        driver = self._kept_driver(None, [j.spec for j in known.values()])
+        if driver is None:
+            raise PipelineFailed(
+                f"job {script.name}: this pipeline keeps no driver (GLADIATOR_LOCAL_JOBS=spark-submit); "
+                "run the command with --in-process"
+            )
+        code = driver.run(script, argv, log_file)
+        if code != 0:
+            raise PipelineFailed(f"job {script.name} failed (exit code {code}): see {log_file}")
+
     def warm_up(self) -> bool:
         """Start the kept driver's JVM and Spark session now and exercise them
         (``local_emulation.warm_up``: a small Delta write, MERGE and read), so the next execution

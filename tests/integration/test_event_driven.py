@@ -3,7 +3,8 @@
 boto3 and NO other command. Within the trigger's maximum wait plus the pipeline's own time,
 `gladiator pipeline status --json` shows SUCCEEDED batches holding those files, silver equals the
 truth, and the warehouse is loaded. A `gladiator pipeline run --scheduled` on that stack then
-runs on the ingestion service's driver (local_emulation.executions), not in the command.
+and a `gladiator stream run --available-now` run on the ingestion service's driver
+(local_emulation.executions), not in the command.
 
 The OLTP source is seeded first (`gladiator mysql seed`, from the same generated data), since the
 pipeline also extracts it; its rows are the truth too, so silver = truth still holds.
@@ -106,7 +107,6 @@ def test_files_put_with_boto3_flow_to_silver_and_the_warehouse(
     assert ": SUCCEEDED" in scheduled.stderr
     runs = json.loads(cli(env, "pipeline", "status", "--json").stdout)["runs"]
     assert len(runs) == len(report["runs"]) + 1 and all(r["state"] == "SUCCEEDED" for r in runs), runs
-
     check = python(
         env,
         """
@@ -130,3 +130,14 @@ def test_files_put_with_boto3_flow_to_silver_and_the_warehouse(
         """.replace("DATA", str(data)),
     )
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-4000:]
+    # So does a catch-up stream run: the streaming job's script on the service's driver (after the
+    # check: the stream adds orders to silver).
+    produced = cli(
+        env, "stream", "produce", "--rate", "200", "--duration", "2", "--scale", "0.01", "--faults", "0"
+    )
+    assert produced.returncode == 0, produced.stderr[-3000:]
+    sent = json.loads(produced.stdout)["sent"]
+    streamed = cli(env, "stream", "run", "--available-now")
+    assert streamed.returncode == 0, streamed.stderr[-3000:]
+    assert "running on the local ingestion service" in streamed.stderr, streamed.stderr[-3000:]
+    assert json.loads(streamed.stdout)["records"] == sent > 0

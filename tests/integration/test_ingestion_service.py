@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,11 +139,12 @@ def test_a_burst_makes_few_batches_one_at_a_time_and_loads_every_file_once(sandb
 
 
 def test_an_execution_a_command_queued_runs_on_the_service_and_reports_back(
-    sandbox: IngestionSandbox,
+    sandbox: IngestionSandbox, tmp_path: Path
 ) -> None:
     """`gladiator pipeline run` while the service runs: its execution is queued
     (local_emulation.executions), taken by the service's next tick, run there, and its outcome
-    written back; a failed execution reports its cause."""
+    written back; a failed execution reports its cause. A single job script (what `gladiator stream
+    run --available-now` queues) runs on the service's kept driver, its exit code the outcome."""
     settings = sandbox.settings
     ran: list[tuple[str, dict[str, Any]]] = []
 
@@ -155,8 +157,16 @@ def test_an_execution_a_command_queued_runs_on_the_service_and_reports_back(
     loop = IngestionLoop(settings, execute=execute, mapping=sandbox.mapping(batch_size=10))
     for batch_id in ("good", "bad"):
         executions.submit(settings, executions.Request(f"batch-{batch_id}", {"batch_id": batch_id}))
+    # one job script on the service's kept driver (what `gladiator stream run --available-now` queues)
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import os, sys\nprint('argv', sys.argv[1:], 'pid', os.getpid())\nsys.exit(int(sys.argv[1]))\n"
+    )
+    for code in (0, 3):
+        job = {"script": str(script), "argv": [str(code)], "log": str(tmp_path / f"job-{code}.log")}
+        executions.submit(settings, executions.Request(f"job-{code}", {}, job=job))
     outcomes = {}
-    for name in ("batch-good", "batch-bad"):
+    for name in ("batch-good", "batch-bad", "job-0", "job-3"):
         loop.tick()  # takes the oldest queued request (no file is due)
         assert loop.worker is not None
         loop.worker.join(timeout=60)
@@ -166,4 +176,11 @@ def test_an_execution_a_command_queued_runs_on_the_service_and_reports_back(
     assert outcomes["batch-bad"].status == "FAILED" and "bronze_to_silver" in (
         outcomes["batch-bad"].cause or ""
     )
-    assert loop.failures == ["batch-bad"]
+    assert outcomes["job-0"] == executions.Outcome("job-0", "SUCCEEDED")
+    assert outcomes["job-3"].status == "FAILED" and "exit code 3" in (outcomes["job-3"].cause or "")
+    driver = loop.pipeline._driver
+    assert driver is not None and driver.process is not None  # both jobs ran in the one kept driver
+    assert f"argv ['0'] pid {driver.process.pid}" in (tmp_path / "job-0.log").read_text()
+    assert f"argv ['3'] pid {driver.process.pid}" in (tmp_path / "job-3.log").read_text()
+    assert loop.failures == ["batch-bad", "job-3"]
+    loop.pipeline.close()

@@ -27,14 +27,15 @@ def test_a_request_is_taken_once_oldest_first(settings: Settings) -> None:
     executions.submit(settings, Request("batch-b", {"batch_id": "b"}, ["mysql_to_bronze"]))
     older = executions.queue_dir(settings) / "batch-b.request.json"
     os.utime(older, (time.time() - 60, time.time() - 60))
-    executions.submit(settings, Request("batch-a", {"batch_id": "a"}))
+    job = {"script": "glue_jobs/streaming_orders.py", "argv": ["--available_now", "true"], "log": "x.log"}
+    executions.submit(settings, Request("stream-a", {}, job=job))
     first, second = executions.take(settings), executions.take(settings)
     assert first == Request("batch-b", {"batch_id": "b"}, ["mysql_to_bronze"])
-    assert second == Request("batch-a", {"batch_id": "a"}, None)
+    assert second == Request("stream-a", {}, None, job)
     assert executions.take(settings) is None
     assert sorted(p.name for p in executions.queue_dir(settings).iterdir()) == [
-        "batch-a.running.json",
         "batch-b.running.json",
+        "stream-a.running.json",
     ]
 
 
