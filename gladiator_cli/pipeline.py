@@ -78,9 +78,9 @@ def run(
             return
     click.echo(f"batch {batch.batch_id} (seq {batch.batch_seq}): {batch.file_count} file(s)", err=True)
     selected = [j for j in jobs.split(",") if j] or None
-    from local_emulation import executions
+    from local_emulation import services
 
-    service = None if in_process else executions.running_service(settings)
+    service = None if in_process else services.running_ingestion_service(settings)
     if service is not None:
         _run_on_service(settings, service, batch, selected, wait)
         return

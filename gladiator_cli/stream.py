@@ -92,9 +92,9 @@ def run(
         raise ConfigurationError("give exactly one of --duration S or --available-now")
     settings = load_settings()
     if available_now and not (in_process or lake_root or kpi_prefix):
-        from local_emulation import executions
+        from local_emulation import services
 
-        if (service := executions.running_service(settings)) is not None:
+        if (service := services.running_ingestion_service(settings)) is not None:
             report = _run_on_service(settings, service, topic, stream_name, trigger_seconds)
             click.echo(json.dumps(report, indent=2, default=str))
             return

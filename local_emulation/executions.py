@@ -60,17 +60,6 @@ class Outcome:
     cause: str | None = None
 
 
-def running_service(settings: Settings) -> Any:
-    """The local ingestion service (``local_emulation.services.IngestionService``) if it runs and
-    is healthy, else None (a deployed profile has none)."""
-    if settings.profile != "local":
-        return None
-    from local_emulation.services import IngestionService
-
-    service = IngestionService(settings)
-    return service if service.running() and service.healthy() else None
-
-
 def queue_dir(settings: Settings) -> Path:
     return settings.home / "stack" / "run" / "executions"
 

@@ -503,6 +503,15 @@ class IngestionService(Service):
         return beat.exists() and time.time() - beat.stat().st_mtime < self.heartbeat_max_age_s
 
 
+def running_ingestion_service(settings: Settings) -> IngestionService | None:
+    """The local ingestion service if it runs and is healthy, else None (a deployed profile has
+    none): where commands queue their runs (``local_emulation.executions``)."""
+    if settings.profile != "local":
+        return None
+    service = IngestionService(settings)
+    return service if service.running() and service.healthy() else None
+
+
 def all_services(settings: Settings, *, ingestion: bool = True) -> list[Service]:
     """The services in start order (stop in reverse); the ingestion service last (``ingestion``)."""
     core: list[Service] = [
